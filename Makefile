@@ -1,0 +1,30 @@
+# make demo | make test | make up | make bench | make lint | make clean
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install demo up test lint bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "error: Python 3.10+ is needed (set PYTHON=python3.X)")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+demo: $(INSTALLED)
+	$(PY) -m system demo
+
+up: $(INSTALLED)
+	$(PY) -m system up
+
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) run *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The command-line client: one prompt for every remote feature, also one-shot and scripted."""

@@ -1,0 +1,1 @@
+"""Compute objects: checked arithmetic, a safe expression evaluator and the Leibniz π kernel."""

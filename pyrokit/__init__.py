@@ -1,0 +1,1 @@
+"""Shared plumbing: Pyro4 configuration, finding the name server, serving objects, processes."""

@@ -1,0 +1,40 @@
+"""Pyro4 settings this project relies on, applied where the user set no PYRO_* variable."""
+
+from __future__ import annotations
+
+import os
+
+import Pyro4
+
+# Why each default differs from Pyro4's own:
+# - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
+#   holds one thread per message in flight while it waits on its successor.
+# - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
+# - MAX_RETRIES: every remote method here is idempotent, so a proxy whose connection was
+#   closed (server restarted, idle connection timed out) may retry once, re-resolving its name.
+DEFAULTS = {
+    "SERVERTYPE": "thread",
+    "THREADPOOL_SIZE": 1000,
+    "THREADPOOL_SIZE_MIN": 8,
+    "COMMTIMEOUT": 30.0,
+    "POLLTIMEOUT": 1.0,
+    "MAX_RETRIES": 1,
+}
+
+
+def configure() -> None:
+    """Apply DEFAULTS to Pyro4.config, except for settings given as PYRO_<NAME> variables."""
+    for key, value in DEFAULTS.items():
+        if "PYRO_" + key not in os.environ:
+            setattr(Pyro4.config, key, value)
+
+
+def ns_location(host: str | None = None, port: int | None = None) -> tuple[str | None, int]:
+    """The name server's host and port: arguments first, then PYRO_NS_HOST/PYRO_NS_PORT.
+
+    A host of None (nothing configured) means Pyro4's own search: localhost first, then a
+    broadcast on the LAN.
+    """
+    if host is None and ("PYRO_NS_HOST" in os.environ or port is not None):
+        host = Pyro4.config.NS_HOST
+    return host, port or Pyro4.config.NS_PORT

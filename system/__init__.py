@@ -1,0 +1,1 @@
+"""The whole system on one machine: start every process on free ports, demo it, stop it."""

@@ -1,0 +1,115 @@
+"""LocalSystem: the name server and every server as child processes on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import Pyro4.errors
+
+from pyrokit.errors import SetupError
+from pyrokit.naming import locate_ns
+from pyrokit.processes import ROOT, Process, free_port, python, wait_until
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0
+
+
+class StartError(RuntimeError):
+    """A process of the system did not come up; the message carries its log."""
+
+
+class LocalSystem:
+    """Starts processes with PYRO_* settings pointing at its own name server; stops them all.
+
+    Use as a context manager: every process started is stopped on exit, also on failure.
+    """
+
+    def __init__(self, workdir: Path, ns_port: int | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.ns_port = ns_port or free_port(HOST)
+        self.processes: dict[str, Process] = {}
+        self.env = {
+            **os.environ,
+            "PYRO_NS_HOST": HOST,
+            "PYRO_NS_PORT": str(self.ns_port),
+            "PYRO_HOST": HOST,
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+
+    def __enter__(self) -> LocalSystem:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop_all()
+
+    # --- processes ---------------------------------------------------------------------------
+
+    def start(self, name: str, args: Sequence[str],
+              ready: Callable[[], object] | None = None) -> Process:
+        """Start `args` as process `name`; wait for `ready()` to be truthy if given."""
+        if name in self.processes and self.processes[name].alive():
+            raise StartError(f"{name} is already running (pid {self.processes[name].pid})")
+        process = Process(name, args, self.env, self.workdir / f"{name}.log")
+        self.processes[name] = process
+        if ready is not None:
+            self.wait_ready(process, ready)
+        return process
+
+    def wait_ready(self, process: Process, ready: Callable[[], object]) -> None:
+        def up() -> object:
+            if not process.alive():
+                raise StartError(f"{process.name} exited with code {process.popen.returncode}:\n"
+                                 f"{process.log()}")
+            return ready()
+
+        try:
+            wait_until(up, START_TIMEOUT, f"{process.name} to start")
+        except TimeoutError as exc:
+            raise StartError(f"{exc}; its log:\n{process.log()}") from None
+
+    def stop(self, name: str) -> int:
+        return self.processes.pop(name).stop()
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.stop(name)
+
+    # --- the name server and what is registered in it --------------------------------------
+
+    def ns(self) -> Pyro4.Proxy:
+        return locate_ns(HOST, self.ns_port)
+
+    def registered(self, *names: str) -> bool:
+        """True when every one of `names` is in the name server."""
+        try:
+            with self.ns() as ns:
+                listed = ns.list()
+        except (SetupError, Pyro4.errors.PyroError):
+            return False
+        return all(name in listed for name in names)
+
+    def start_nameserver(self) -> Process:
+        storage = f"sql:{self.workdir / 'names.sqlite'}"
+        args = ["bash", str(ROOT / "nameserver.sh"), "-n", HOST, "-p", str(self.ns_port),
+                "-s", storage]
+        return self.start("nameserver", args, ready=self.registered)
+
+    def start_server(self, *extra: str, name: str = "pyro_server",
+                     names: Sequence[str] = ("server", "example.compute")) -> Process:
+        """pyro_server.py with `extra` arguments, ready once `names` are registered."""
+        args = python(str(ROOT / "pyro_server.py"), *extra)
+        return self.start(name, args, ready=lambda: self.registered(*names))
+
+    def start_all(self) -> None:
+        """Everything `make demo` and `make up` run."""
+        self.start_nameserver()
+        self.start_server()
+
+    def client(self, *args: str) -> list[str]:
+        """The command line of pyro_client.py running `args` (environment: self.env)."""
+        return python(str(ROOT / "pyro_client.py"), *args)

@@ -1,0 +1,71 @@
+"""Helpers for tests: run the client as a process, drive it through a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import time
+
+import Pyro4
+
+from system.local import HOST, LocalSystem
+
+CLIENT_TIMEOUT = 60
+
+
+def run_client(system: LocalSystem, *args: str, stdin: str | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """pyro_client.py with `args` against `system`'s name server; output captured as text."""
+    return subprocess.run(
+        system.client(*args), input=stdin if stdin is not None else "", text=True,
+        capture_output=True, timeout=CLIENT_TIMEOUT, env={**system.env, **(env or {})},
+    )
+
+
+def proxy(system: LocalSystem, name: str, timeout: float = 30.0) -> Pyro4.Proxy:
+    """A proxy for `name` through `system`'s name server, with a call timeout."""
+    p = Pyro4.Proxy(f"PYRONAME:{name}@{HOST}:{system.ns_port}")
+    p._pyroTimeout = timeout
+    return p
+
+
+class Terminal:
+    """A process attached to a pseudo-terminal, read with deadlines."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
+                                        start_new_session=True)
+        os.close(slave)
+        self.output = ""
+
+    def read_until(self, text: str, timeout: float = 20.0) -> str:
+        """Everything printed up to and including `text`; TimeoutError if it never comes."""
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{text!r} not printed; got: {self.output!r}")
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # the process closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise TimeoutError(f"terminal closed before {text!r}; got: {self.output!r}")
+                self.output += chunk.decode(errors="replace")
+        head, _, self.output = self.output.partition(text)
+        return head + text
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\n")
+
+    def close(self) -> int:
+        if self.process.poll() is None:
+            self.process.kill()
+        code = self.process.wait(timeout=10)
+        os.close(self.master)
+        return code

@@ -1,0 +1,100 @@
+"""pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
+
+import pytest
+
+from tests.support import Terminal, run_client
+
+
+@pytest.mark.parametrize("args, output", [
+    (["add", "2", "3"], "5"),
+    (["sub", "1", "0.9"], repr(1 - 0.9)),
+    (["mul", "2", "2.5"], "5.0"),
+    (["div", "1", "3"], repr(1 / 3)),
+    (["pow", "2", "64"], str(2**64)),
+    (["mod", "17", "5"], "2"),
+    (["calc", "5 + 3 * (2 - 1)"], "8"),
+    (["calc", "5", "+", "3"], "8"),
+    (["pislice", "0", "4"], repr(76 / 105)),  # 1 - 1/3 + 1/5 - 1/7, correctly rounded
+    (["greet", "Ana"], "Hi welcome Ana"),
+])
+def test_one_shot_prints_the_bare_result(system, args, output):
+    result = run_client(system, *args)
+    assert (result.returncode, result.stdout, result.stderr) == (0, output + "\n", "")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["div", "1", "0"], "error: b must not be zero for div"),
+    (["add", "x", "1"], "error: A must be a number (got 'x'); usage: add A B"),
+    (["add", "1"], "error: expected 2 argument(s): A B (got 1); usage: add A B"),
+    (["pislice", "5", "2"], "error: b must be >= a (got a=5, b=2)"),
+    (["calc", "9**9**9"], "error: pow(9, 387420489) would have more than 4000 digits"),
+    (["frobnicate"], "error: unknown command 'frobnicate'"),
+])
+def test_one_shot_errors_are_one_line_on_stderr_and_exit_non_zero(system, args, message):
+    result = run_client(system, *args)
+    assert result.returncode != 0 and result.stdout == ""
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_debug_shows_the_remote_traceback(system):
+    result = run_client(system, "--debug", "div", "1", "0")
+    assert result.stderr.startswith("error: b must not be zero")
+    assert "Remote traceback" in result.stderr and "compute/arithmetic.py" in result.stderr
+
+
+def test_list_shows_registered_names(system):
+    result = run_client(system, "list")
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"server", "example.compute", "Pyro.NameServer"} <= set(names)
+    assert [line.split()[0] for line in run_client(system, "list", "ex").stdout.splitlines()] == [
+        "example.compute"]
+
+
+def test_piped_commands_run_without_a_prompt(system):
+    script = "add 2 3\n# a comment\n\nmul 4 5\ngreet Bob\n"
+    result = run_client(system, stdin=script)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "5\n20\nHi welcome Bob\n", "")
+
+
+def test_piped_commands_keep_going_after_an_error_and_exit_non_zero(system):
+    result = run_client(system, stdin="div 1 0\nadd 1 1\nquit\nadd 9 9\n")
+    assert result.stdout == "2\n" and result.returncode == 1
+    assert result.stderr.startswith("error: b must not be zero")
+
+
+def test_interactive_prompt_runs_commands_with_help(system, tmp_path):
+    env = {**system.env, "PYRO_CLIENT_HISTORY": str(tmp_path / "history")}
+    terminal = Terminal(system.client(), env)
+    try:
+        terminal.read_until("pyro> ")
+        terminal.type("add 2 3")
+        assert "5" in terminal.read_until("pyro> ")
+        terminal.type("help pislice")
+        assert "pislice A B" in terminal.read_until("pyro> ")
+        terminal.type("div 1 0")
+        assert "error: b must not be zero" in terminal.read_until("pyro> ")
+        terminal.type("calc 2 ** 10")
+        assert "1024" in terminal.read_until("pyro> ")
+        terminal.type("quit")
+        assert terminal.process.wait(timeout=20) == 0
+    finally:
+        terminal.close()
+    assert "add 2 3" in (tmp_path / "history").read_text()
+
+
+def test_without_a_name_server_the_client_says_how_to_start_one(own_system):
+    result = run_client(own_system, "add", "1", "2")
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: no name server reachable at 127.0.0.1:")
+    assert lines[1].startswith("hint: start one with ./nameserver.sh")
+
+
+def test_an_object_that_is_not_registered_gets_a_hint(own_system):
+    own_system.start_nameserver()
+    result = run_client(own_system, "greet", "Ana")
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "error: no object named 'server' is registered in the name server",
+        "hint: start the server that provides it; 'list' shows what is there",
+    ]

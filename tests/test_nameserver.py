@@ -1,0 +1,68 @@
+"""nameserver.sh: Pyro4's name server, persistent, with one-line errors."""
+
+import os
+import subprocess
+
+import Pyro4
+import Pyro4.errors
+
+from pyrokit.processes import free_port, wait_until
+from system.local import HOST, ROOT
+
+NAMESERVER = str(ROOT / "nameserver.sh")
+
+
+def test_registrations_survive_a_name_server_restart(own_system):
+    own_system.start_nameserver()
+    with own_system.ns() as ns:
+        ns.register("example.persisted", "PYRO:obj@127.0.0.1:4444", metadata={"kind.test"})
+    own_system.stop("nameserver")
+    own_system.start_nameserver()
+    with own_system.ns() as ns:
+        assert str(ns.lookup("example.persisted")) == "PYRO:obj@127.0.0.1:4444"
+        assert ns.list(metadata_all={"kind.test"}) == {
+            "example.persisted": "PYRO:obj@127.0.0.1:4444"}
+
+
+def test_a_taken_port_gives_a_one_line_error(own_system):
+    own_system.start_nameserver()
+    result = subprocess.run([NAMESERVER, "-n", HOST, "-p", str(own_system.ns_port),
+                             "-s", "memory"], capture_output=True, text=True, timeout=60,
+                            env=own_system.env)
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        f"error: {HOST}:{own_system.ns_port} is already in use (another name server?)",
+        "hint: stop it, or use another port: ./nameserver.sh -p PORT, and set "
+        "PYRO_NS_PORT=PORT for every other process",
+    ]
+
+
+def test_a_missing_install_says_how_to_install(tmp_path):
+    no_pyro = tmp_path / "python"
+    no_pyro.write_text("#!/bin/sh\nexec python3 -S -I \"$@\"\n")
+    no_pyro.chmod(0o755)
+    result = subprocess.run([NAMESERVER], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHON": str(no_pyro)}, cwd=tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.splitlines()[0] == f"error: Pyro4 is not installed for {no_pyro}"
+    assert "make install" in result.stderr.splitlines()[1]
+
+
+def test_it_listens_where_pyro_ns_settings_say_from_any_directory(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PYRO_NS_HOST": HOST, "PYRO_NS_PORT": str(port), "NS_STORAGE": "memory"}
+    process = subprocess.Popen([NAMESERVER], cwd=tmp_path, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: _answers(port), 20, "the name server")
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) == 0
+
+
+def _answers(port: int) -> bool:
+    try:
+        Pyro4.locateNS(HOST, port)._pyroRelease()
+        return True
+    except Pyro4.errors.NamingError:
+        return False
