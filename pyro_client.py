@@ -30,7 +30,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logs.setup(args.log_level)
-    config.configure()
+    config.configure(identity="client")
     console = Console(args.ns_host, args.ns_port, debug=args.debug)
     if sys.stdin.isatty() and not args.command:
         console.interact()

@@ -6,12 +6,16 @@ import os
 
 import Pyro4
 
+from pyrokit import tls
+
 # Why each default differs from Pyro4's own:
 # - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
 #   holds one thread per message in flight while it waits on its successor.
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
 # - MAX_RETRIES: every remote method here is idempotent, so a proxy whose connection was
 #   closed (server restarted, idle connection timed out) may retry once, re-resolving its name.
+# - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
+#   an unbounded one.
 DEFAULTS = {
     "SERVERTYPE": "thread",
     "THREADPOOL_SIZE": 1000,
@@ -19,14 +23,19 @@ DEFAULTS = {
     "COMMTIMEOUT": 30.0,
     "POLLTIMEOUT": 1.0,
     "MAX_RETRIES": 1,
+    "MAX_MESSAGE_SIZE": 1024 * 1024,
 }
 
 
-def configure() -> None:
-    """Apply DEFAULTS to Pyro4.config, except for settings given as PYRO_<NAME> variables."""
+def configure(identity: str = "server") -> None:
+    """Apply DEFAULTS to Pyro4.config, except for settings given as PYRO_<NAME> variables,
+    and switch mutual TLS on when TLS_DIR is set (`identity` names the certificate this
+    process presents as a client: "server" for servers, "client" for the client)."""
     for key, value in DEFAULTS.items():
         if "PYRO_" + key not in os.environ:
             setattr(Pyro4.config, key, value)
+    if tls.enabled():
+        tls.configure(identity)
 
 
 def ns_location(host: str | None = None, port: int | None = None) -> tuple[str | None, int]:

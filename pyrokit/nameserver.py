@@ -12,7 +12,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.naming
 
-from pyrokit import config, logs
+from pyrokit import cli, config, logs, tls
 from pyrokit.cli import fail
 
 
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     if storage.startswith(("sql:", "dbm:")):
         Path(storage[4:]).parent.mkdir(parents=True, exist_ok=True)
     print(f"name server storage: {storage}", flush=True)
+    tls.warn_if_exposed(args.host)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         Pyro4.naming.startNSloop(args.host, args.port, enableBroadcast=not args.no_broadcast,
@@ -63,4 +64,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

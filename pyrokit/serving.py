@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import Pyro4
 import Pyro4.errors
 
+from pyrokit import tls
 from pyrokit.errors import SetupError
 from pyrokit.naming import locate_ns
 
@@ -64,6 +65,7 @@ class Server:
                 f"cannot listen on {where}: {exc}",
                 "pick another --host/--port (port 0 chooses a free one)",
             ) from exc
+        tls.warn_if_exposed(self.host if self.host is not None else Pyro4.config.HOST)
         for reg in self.registrations:
             self.uris[reg.name] = self.daemon.register(reg.obj, objectId=reg.name)
         with ns:

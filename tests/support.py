@@ -69,3 +69,25 @@ class Terminal:
         code = self.process.wait(timeout=10)
         os.close(self.master)
         return code
+
+
+def daemon_address(system: LocalSystem, name: str) -> tuple[str, int]:
+    """The (host, port) of the daemon serving `name`."""
+    with system.ns() as ns:
+        uri = ns.lookup(name)
+    return uri.host, uri.port
+
+
+def closed_by_peer(sock, timeout: float) -> bool:
+    """True if the peer closes `sock` within `timeout` (whatever it sends first is read)."""
+    sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not sock.recv(65536):
+                return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return False

@@ -1,0 +1,81 @@
+"""Mutual TLS: the one setting TLS_DIR turns on Pyro4's 2-way SSL for every process."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import ssl
+import sys
+from pathlib import Path
+
+import Pyro4
+import Pyro4.socketutil
+
+from pyrokit.errors import SetupError
+
+ENV = "TLS_DIR"
+MAKE_HINT = "create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])"
+
+
+def enabled() -> bool:
+    return bool(os.environ.get(ENV))
+
+
+def configure(identity: str) -> None:
+    """Point Pyro4's SSL settings at $TLS_DIR: ca.crt verifies peers, server.crt/key is what
+    daemons present, `<identity>.crt/key` what this process presents when it connects."""
+    directory = Path(os.environ[ENV])
+    files = {name: directory / name for name in (
+        "ca.crt", "server.crt", "server.key", f"{identity}.crt", f"{identity}.key")}
+    missing = [name for name, path in files.items() if not path.is_file()]
+    if missing:
+        raise SetupError(f"{ENV}={directory} lacks {', '.join(missing)}", MAKE_HINT)
+    Pyro4.config.SSL = True
+    Pyro4.config.SSL_REQUIRECLIENTCERT = True
+    Pyro4.config.SSL_CACERTS = str(files["ca.crt"])
+    Pyro4.config.SSL_SERVERCERT = str(files["server.crt"])
+    Pyro4.config.SSL_SERVERKEY = str(files["server.key"])
+    Pyro4.config.SSL_CLIENTCERT = str(files[f"{identity}.crt"])
+    Pyro4.config.SSL_CLIENTKEY = str(files[f"{identity}.key"])
+    _install_server_context(files["server.crt"], files["server.key"], files["ca.crt"])
+
+
+class _HandshakeInWorkerContext(ssl.SSLContext):
+    """Server sockets wrapped by this context defer the TLS handshake to the first read."""
+
+    def wrap_socket(self, sock, server_side=False, **kwargs):
+        if server_side:
+            kwargs["do_handshake_on_connect"] = False
+        return super().wrap_socket(sock, server_side=server_side, **kwargs)
+
+
+def _install_server_context(cert: Path, key: Path, ca: Path) -> None:
+    # Pyro4 wraps its listening socket so that accept() runs the TLS handshake inside the accept
+    # loop: one client that connects and stays silent would stall every new connection. Pyro4
+    # caches its server context in socketutil; providing it here, with the handshake deferred,
+    # moves the handshake into the connection's own worker thread, bounded by COMMTIMEOUT.
+    context = _HandshakeInWorkerContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert, key)
+    context.load_verify_locations(cafile=ca)
+    context.verify_mode = ssl.CERT_REQUIRED
+    setattr(Pyro4.socketutil, "__ssl_server_context", context)
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for localhost and 127.x/::1; False for all-interfaces ('', 0.0.0.0) and the rest."""
+    host = host or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def warn_if_exposed(host: str) -> None:
+    """Warn on stderr when serving beyond this machine without TLS."""
+    if not Pyro4.config.SSL and not is_loopback(host):
+        print(f"warning: serving on {host or 'all interfaces'} without TLS: anyone who can "
+              f"reach it can call every object; set {ENV}=DIR (see: make certs) to require "
+              f"certificates", file=sys.stderr, flush=True)
