@@ -93,8 +93,9 @@ class LocalSystem:
             return False
         return all(name in listed for name in names)
 
-    def start_nameserver(self) -> Process:
-        storage = f"sql:{self.workdir / 'names.sqlite'}"
+    def start_nameserver(self, storage: str | None = None) -> Process:
+        """nameserver.sh on this system's port; registrations kept in the work dir by default."""
+        storage = storage or f"sql:{self.workdir / 'names.sqlite'}"
         args = ["bash", str(ROOT / "nameserver.sh"), "-n", HOST, "-p", str(self.ns_port),
                 "-s", storage]
         return self.start("nameserver", args, ready=self.registered)
