@@ -34,6 +34,8 @@ def configure(identity: str = "server") -> None:
     for key, value in DEFAULTS.items():
         if "PYRO_" + key not in os.environ:
             setattr(Pyro4.config, key, value)
+    Pyro4.config.THREADPOOL_SIZE_MIN = min(Pyro4.config.THREADPOOL_SIZE_MIN,
+                                           Pyro4.config.THREADPOOL_SIZE)
     if tls.enabled():
         tls.configure(identity)
 

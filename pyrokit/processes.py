@@ -40,6 +40,7 @@ class Process:
     def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str] | None,
                  log_path: Path) -> None:
         self.name, self.args, self.log_path = name, list(args), log_path
+        self.log_start = log_path.stat().st_size if log_path.exists() else 0
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
                 self.args, cwd=ROOT, env=dict(env) if env is not None else None,
@@ -55,7 +56,10 @@ class Process:
         return self.popen.poll() is None
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        """What this process (not an earlier one with the same log file) has printed."""
+        with open(self.log_path, "rb") as log:
+            log.seek(self.log_start)
+            return log.read().decode(errors="replace")
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL after `timeout`; returns the exit code."""

@@ -93,6 +93,12 @@ class LocalSystem:
             return False
         return all(name in listed for name in names)
 
+    def announced(self, process_name: str, *names: str) -> bool:
+        """True once process `process_name` has printed that it registered all of `names`
+        (unlike `registered`, not fooled by a stale entry from a killed predecessor)."""
+        output = self.processes[process_name].log()
+        return all(f"registered {name} = " in output for name in names)
+
     def start_nameserver(self, storage: str | None = None) -> Process:
         """nameserver.sh on this system's port; registrations kept in the work dir by default."""
         storage = storage or f"sql:{self.workdir / 'names.sqlite'}"
@@ -104,7 +110,7 @@ class LocalSystem:
                      names: Sequence[str] = ("server", "example.compute")) -> Process:
         """pyro_server.py with `extra` arguments, ready once `names` are registered."""
         args = python(str(ROOT / "pyro_server.py"), *extra)
-        return self.start(name, args, ready=lambda: self.registered(*names))
+        return self.start(name, args, ready=lambda: self.announced(name, *names))
 
     def start_all(self) -> None:
         """Everything `make demo` and `make up` run."""
