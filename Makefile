@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo up test lint bench clean
+.PHONY: install demo up test lint bench certs clean
 
 install: $(INSTALLED)
 
@@ -25,6 +25,10 @@ lint: $(INSTALLED)
 
 test: lint
 	$(PY) -m pytest
+
+# make certs [HOSTS="10.0.0.5 nshost.lan"]: a CA plus server and client certificates in certs/
+certs:
+	scripts/make_certs.sh certs $(HOSTS)
 
 clean:
 	rm -rf $(VENV) run *.egg-info .pytest_cache .ruff_cache
