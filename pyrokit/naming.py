@@ -22,11 +22,14 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
     """A bound proxy to the name server; raises NameServerNotFound with a hint."""
     host, port = ns_location(host, port)
     try:
-        return Pyro4.locateNS(host=host, port=port)
+        ns = Pyro4.locateNS(host=host, port=port)
     except Pyro4.errors.NamingError as exc:
         raise NameServerNotFound(
             f"no name server reachable at {describe(host, port)}", START_HINT
         ) from exc
+    # Name-server metadata travels as sets, which json (the default for calls) cannot carry.
+    ns._pyroSerializer = "serpent"
+    return ns
 
 
 def pyroname(name: str, host: str | None = None, port: int | None = None) -> str:

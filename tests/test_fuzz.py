@@ -52,12 +52,14 @@ def rss_mb(pid: int) -> float:
 @pytest.fixture(scope="module")
 def compute(system):
     with proxy(system, "example.compute") as p:
+        p._pyroSerializer = "serpent"  # carries more types than json: more ways to be hostile
         yield p
 
 
 @pytest.fixture(scope="module")
 def greeter(system):
     with proxy(system, "server") as p:
+        p._pyroSerializer = "serpent"
         yield p
 
 

@@ -1,0 +1,50 @@
+"""Timing helpers shared by the benchmarks: rates and latency percentiles, medians of runs."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Rate:
+    """Calls per second with per-call latency percentiles (milliseconds)."""
+
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def time_calls(call: Callable[[], object], count: int) -> Rate:
+    """Time `count` sequential calls of `call`."""
+    latencies = []
+    start = time.perf_counter()
+    for _ in range(count):
+        t0 = time.perf_counter()
+        call()
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return Rate(count / elapsed, latencies[len(latencies) // 2] * 1e3,
+                latencies[min(count - 1, int(count * 0.99))] * 1e3)
+
+
+def median_rate(call: Callable[[], object], count: int, runs: int = 3,
+                warmup: int = 50) -> Rate:
+    """The run with the median rate among `runs` runs of `count` calls, after a warm-up."""
+    for _ in range(warmup):
+        call()
+    rates = sorted((time_calls(call, count) for _ in range(runs)), key=lambda r: r.per_second)
+    return rates[len(rates) // 2]
+
+
+def median_seconds(action: Callable[[], object], runs: int = 3) -> float:
+    """The median wall time of `runs` runs of `action`."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
