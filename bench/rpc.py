@@ -90,10 +90,10 @@ def measure() -> tuple[list[tuple[str, Rate]], list[str]]:
         with serving("bench.bare_pyro4") as bare_uri:
             for serializer in SERIALIZERS:
                 p = proxy(name, serializer)
-                rows.append((f"project add ({serializer})", median_rate(lambda: p.add(1, 2),
+                rows.append((f"project add ({serializer})", median_rate(lambda p=p: p.add(1, 2),
                                                                         CALLS)))
                 b = proxy(bare_uri, serializer)
-                rows.append((f"bare Pyro4 add ({serializer})", median_rate(lambda: b.add(1, 2),
+                rows.append((f"bare Pyro4 add ({serializer})", median_rate(lambda b=b: b.add(1, 2),
                                                                            CALLS)))
             for serializer in ("json", "serpent"):  # marshal batches fail in Pyro4 4.82
                 rows.append((f"project add, Pyro4.batch of {BATCH} ({serializer})",
