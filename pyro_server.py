@@ -10,7 +10,7 @@ import argparse
 import Pyro4
 
 from compute.service import Compute
-from pyrokit import cli, config, logs
+from pyrokit import cli
 from pyrokit.serving import Registration, Server
 
 MAX_NAME_LENGTH = 200
@@ -33,21 +33,16 @@ class GreetingMaker:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", help="interface to bind (default $PYRO_HOST or localhost)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free)")
     parser.add_argument("--name", default="server", help="name of the greeting object")
     parser.add_argument("--compute-name", default="example.compute",
                         help="name of the compute object ('' to serve none)")
-    parser.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
-    parser.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default $LOG_LEVEL or INFO)")
+    cli.add_server_options(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logs.setup(args.log_level)
-    config.configure()
+    cli.setup(args)
     registrations = [Registration(args.name, GreetingMaker())]
     if args.compute_name:
         registrations.append(Registration(args.compute_name, Compute()))

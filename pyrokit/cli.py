@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
+from pyrokit import config, logs
 from pyrokit.errors import SetupError
 
 
@@ -24,3 +26,22 @@ def run(main: Callable[[], None]) -> None:
         fail(str(exc), exc.hint)
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+def add_server_options(parser: argparse.ArgumentParser) -> None:
+    """--host, --port, --ns-host, --ns-port and --log-level, as every server takes them."""
+    parser.add_argument("--host", help="interface to bind (default $PYRO_HOST or localhost)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: any free)")
+    parser.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
+    parser.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
+    add_log_option(parser)
+
+
+def add_log_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default $LOG_LEVEL or INFO)")
+
+
+def setup(args: argparse.Namespace, identity: str = "server") -> None:
+    """Logging and Pyro4 configuration, once, at an entry point."""
+    logs.setup(args.log_level)
+    config.configure(identity)

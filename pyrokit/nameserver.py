@@ -12,7 +12,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.naming
 
-from pyrokit import cli, config, logs, tls
+from pyrokit import cli, tls
 from pyrokit.cli import fail
 
 
@@ -35,14 +35,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "sql:$XDG_STATE_HOME/pyro-objects/names-HOST-PORT.sqlite)")
     parser.add_argument("-x", "--no-broadcast", action="store_true",
                         help="do not answer broadcast lookups on the LAN")
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default $LOG_LEVEL or INFO)")
+    cli.add_log_option(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    logs.setup(args.log_level)
-    config.configure()
+    cli.setup(args)
     storage = args.storage or default_storage(args.host, args.port)
     if storage.startswith(("sql:", "dbm:")):
         Path(storage[4:]).parent.mkdir(parents=True, exist_ok=True)

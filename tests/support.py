@@ -7,6 +7,9 @@ import pty
 import select
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import Pyro4
 
@@ -63,6 +66,11 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, line.encode() + b"\n")
 
+    def run(self, line: str, prompt: str = "pyro> ") -> str:
+        """Type `line` and return what is printed up to the next prompt."""
+        self.type(line)
+        return self.read_until(prompt)
+
     def close(self) -> int:
         if self.process.poll() is None:
             self.process.kill()
@@ -91,3 +99,17 @@ def closed_by_peer(sock, timeout: float) -> bool:
     except TimeoutError:
         return False
     return False
+
+
+@contextmanager
+def prompt(system: LocalSystem, history_dir: Path) -> Iterator[Terminal]:
+    """The interactive client in a terminal, at its first prompt; it must quit cleanly."""
+    env = {**system.env, "PYRO_CLIENT_HISTORY": str(history_dir / "history")}
+    terminal = Terminal(system.client(), env)
+    try:
+        terminal.read_until("pyro> ")
+        yield terminal
+        terminal.type("quit")
+        assert terminal.process.wait(timeout=20) == 0
+    finally:
+        terminal.close()

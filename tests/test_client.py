@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.support import Terminal, run_client
+from tests.support import prompt, run_client
 
 
 @pytest.mark.parametrize("args, output", [
@@ -63,22 +63,11 @@ def test_piped_commands_keep_going_after_an_error_and_exit_non_zero(system):
 
 
 def test_interactive_prompt_runs_commands_with_help(system, tmp_path):
-    env = {**system.env, "PYRO_CLIENT_HISTORY": str(tmp_path / "history")}
-    terminal = Terminal(system.client(), env)
-    try:
-        terminal.read_until("pyro> ")
-        terminal.type("add 2 3")
-        assert "5" in terminal.read_until("pyro> ")
-        terminal.type("help pislice")
-        assert "pislice A B" in terminal.read_until("pyro> ")
-        terminal.type("div 1 0")
-        assert "error: b must not be zero" in terminal.read_until("pyro> ")
-        terminal.type("calc 2 ** 10")
-        assert "1024" in terminal.read_until("pyro> ")
-        terminal.type("quit")
-        assert terminal.process.wait(timeout=20) == 0
-    finally:
-        terminal.close()
+    with prompt(system, tmp_path) as terminal:
+        assert "5" in terminal.run("add 2 3")
+        assert "pislice A B" in terminal.run("help pislice")
+        assert "error: b must not be zero" in terminal.run("div 1 0")
+        assert "1024" in terminal.run("calc 2 ** 10")
     assert "add 2 3" in (tmp_path / "history").read_text()
 
 

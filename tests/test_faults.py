@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pyrokit.processes import wait_until
-from tests.support import Terminal, closed_by_peer, daemon_address, proxy
+from tests.support import closed_by_peer, daemon_address, prompt, proxy
 
 NAMES = ("server", "example.compute")
 
@@ -43,20 +43,11 @@ def test_a_proxy_reconnects_by_name_after_its_server_restarts(own_system, how):
 def test_the_prompt_carries_on_after_its_server_restarts(own_system, tmp_path):
     own_system.start_nameserver()
     own_system.start_server()
-    env = {**own_system.env, "PYRO_CLIENT_HISTORY": str(tmp_path / "history")}
-    terminal = Terminal(own_system.client(), env)
-    try:
-        terminal.read_until("pyro> ")
-        terminal.type("add 2 3")
-        assert "5" in terminal.read_until("pyro> ")
+    with prompt(own_system, tmp_path) as terminal:
+        assert "5" in terminal.run("add 2 3")
         own_system.processes.pop("pyro_server").kill()
         own_system.start_server()
-        terminal.type("mul 6 7")
-        assert "42" in terminal.read_until("pyro> ")
-        terminal.type("quit")
-        assert terminal.process.wait(timeout=20) == 0
-    finally:
-        terminal.close()
+        assert "42" in terminal.run("mul 6 7")
 
 
 def test_idle_and_half_open_connections_are_closed_after_the_timeout(own_system):
