@@ -109,6 +109,14 @@ def run_load(clients: int, calls: int, seconds: float,
     return result
 
 
+def run_load_on_own_system(clients: int, calls: int, seconds: float) -> LoadResult:
+    """run_load against a name server and pyro_server.py started for the purpose."""
+    with tempfile.TemporaryDirectory() as workdir, LocalSystem(Path(workdir)) as system:
+        system.start_nameserver()
+        system.start_server()
+        return run_load(clients, calls, seconds, (HOST, system.ns_port))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="1,8,64,500")

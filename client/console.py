@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import cmd
 import os
-import shlex
 import sys
 import traceback
 from collections.abc import Iterable
@@ -14,6 +13,8 @@ import Pyro4
 import Pyro4.errors
 import Pyro4.util
 
+from client.chain_commands import ChainCommands
+from client.parsing import UsageError, format_result, parse_int, parse_number, split_args
 from pyrokit.config import ns_location
 from pyrokit.errors import SetupError
 from pyrokit.naming import START_HINT, describe, locate_ns, pyroname
@@ -21,41 +22,7 @@ from pyrokit.naming import START_HINT, describe, locate_ns, pyroname
 GREETING = "server"
 COMPUTE = "example.compute"
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
-USER_ERRORS = (ValueError, TypeError, ArithmeticError)
-
-
-class UsageError(Exception):
-    """A command was typed with the wrong arguments."""
-
-
-def parse_number(name: str, text: str) -> int | float:
-    """An int if `text` is one, else a float; UsageError naming the argument otherwise."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    raise UsageError(f"{name} must be a number (got {text!r})")
-
-
-def parse_int(name: str, text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number (got {text!r})") from None
-
-
-def split_args(arg: str, names: str) -> list[str]:
-    """Exactly the arguments listed in `names` (e.g. "A B"), else a usage error."""
-    words, wanted = shlex.split(arg), names.split()
-    if len(words) != len(wanted):
-        raise UsageError(f"expected {len(wanted)} argument(s): {names} (got {len(words)})")
-    return words
-
-
-def format_result(value: object) -> str:
-    """Floats in full precision (repr), everything else as str."""
-    return repr(value) if isinstance(value, float) else str(value)
+USER_ERRORS = (ValueError, TypeError, ArithmeticError, ConnectionError)
 
 
 def _arithmetic_command(op: str, symbol: str):
@@ -67,7 +34,7 @@ def _arithmetic_command(op: str, symbol: str):
     return command
 
 
-class Console(cmd.Cmd):
+class Console(ChainCommands, cmd.Cmd):
     """The remote objects, one command each; `help COMMAND` prints a command's docstring."""
 
     intro = "Pyro objects client: type help for the commands, quit to leave."

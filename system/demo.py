@@ -23,6 +23,8 @@ STEPS: list[tuple[str, bool]] = [
     ("calc 5 + 3 * (2 - 1)", True),
     ("calc sqrt(2) * pi", True),
     ("pislice 0 1000000", True),
+    ("chain hello", True),
+    ("chain round again --start 2", True),
     ("div 1 0", False),
     ("calc 9**9**9", False),
     ("calc __import__('os')", False),

@@ -112,10 +112,26 @@ class LocalSystem:
         args = python(str(ROOT / "pyro_server.py"), *extra)
         return self.start(name, args, ready=lambda: self.announced(name, *names))
 
+    def start_ring_node(self, ident: int, size: int, *extra: str) -> Process:
+        """Ring node `ident` of `size`: the server_chain_K script for a 3-ring, else
+        chain.server; ready once it has registered."""
+        name = f"ring{ident}"
+        if size == 3:
+            args = python(str(ROOT / "chain" / f"server_chain_{ident}.py"), *extra)
+        else:
+            args = python("-m", "chain.server", "--id", str(ident), "--ring", str(size), *extra)
+        return self.start(name, args,
+                          ready=lambda: self.announced(name, f"example.chainTopology.{ident}"))
+
+    def start_ring(self, size: int = 3, *extra: str) -> None:
+        for ident in range(1, size + 1):
+            self.start_ring_node(ident, size, *extra)
+
     def start_all(self) -> None:
         """Everything `make demo` and `make up` run."""
         self.start_nameserver()
         self.start_server()
+        self.start_ring()
 
     def client(self, *args: str) -> list[str]:
         """The command line of pyro_client.py running `args` (environment: self.env)."""

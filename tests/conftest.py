@@ -12,10 +12,10 @@ config.configure()
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    """One name server and pyro_server.py shared by the tests that only call them."""
+    """The whole system (name server, pyro_server.py, the 3-node ring) shared by the tests
+    that only call it."""
     with LocalSystem(tmp_path_factory.mktemp("system")) as shared:
-        shared.start_nameserver()
-        shared.start_server()
+        shared.start_all()
         yield shared
 
 

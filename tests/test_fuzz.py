@@ -123,6 +123,18 @@ def test_calc_answers_or_refuses_every_generated_expression_clearly(compute, exp
     assert isinstance(result, (int, float)) and not isinstance(result, bool)
 
 
+@FUZZ
+@given(anything | st.lists(st.text(max_size=1100), max_size=300))
+def test_ring_nodes_answer_or_refuse_every_generated_message_clearly(system, message):
+    with proxy(system, "example.chainTopology.1") as node:
+        node._pyroSerializer = "serpent"
+        try:
+            route = node.process(message)
+        except CLEAR_ERRORS:
+            return
+    assert route[0] == "passed on from 1" or route == ["complete at 1"]
+
+
 bad_ranges = st.one_of(
     bad_pairs,
     st.tuples(st.integers(max_value=-1), st.integers()),

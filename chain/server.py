@@ -1,0 +1,54 @@
+"""A ring node of any ring size: python -m chain.server --id K --ring N
+
+Registers node K as example.chainTopology.K with successor K+1 (N -> 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chain import ring
+from chain.node import DEFAULT_HOP_TIMEOUT, ChainNode
+from pyrokit import cli
+from pyrokit.serving import Registration, Server
+
+RING_METADATA = "chain.node"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--id", type=int, required=True, help="this node's number, 1..N")
+    parser.add_argument("--ring", type=int, default=3, help="how many nodes the ring has (3)")
+    parser.add_argument("--next", help="successor's id or name, to wire a ring by hand")
+    parser.add_argument("--no-heal", dest="heal", action="store_false",
+                        help="fail instead of routing around a dead successor")
+    parser.add_argument("--hop-timeout", type=float, default=DEFAULT_HOP_TIMEOUT,
+                        help="seconds each remaining hop may take (default 2)")
+    parser.add_argument("--max-hops", type=int, default=ring.DEFAULT_MAX_HOPS,
+                        help="refuse messages that crossed this many nodes (default 64)")
+    cli.add_server_options(parser)
+    args = parser.parse_args(argv)
+    if not 1 <= args.id <= args.ring:
+        parser.error(f"--id must be between 1 and --ring (got --id {args.id}, --ring {args.ring})")
+    if args.next and args.next.isdigit():
+        args.next = ring.node_name(args.next)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    cli.setup(args)
+    node = ChainNode(args.id, args.ring, args.next, args.heal, args.hop_timeout, args.max_hops,
+                     args.ns_host, args.ns_port)
+    registration = Registration(node.name, node, frozenset({RING_METADATA}))
+    Server([registration], args.host, args.port, args.ns_host, args.ns_port).run()
+
+
+def launch(ident: int, size: int = 3) -> None:
+    """Entry point of the server_chain_K scripts: node `ident` of a ring of `size`."""
+    cli.run(lambda: main(["--id", str(ident), "--ring", str(size), *sys.argv[1:]]))
+
+
+if __name__ == "__main__":
+    cli.run(main)

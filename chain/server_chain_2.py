@@ -1,0 +1,11 @@
+"""Ring node 2 of 3, as in Pyro4's chain example: python chain/server_chain_2.py [options]"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find chain/
+
+from chain.server import launch  # noqa: E402
+
+if __name__ == "__main__":
+    launch(2)

@@ -1,0 +1,151 @@
+"""The chain ring: routes, any size, any start order, dead and restarted nodes, limits."""
+
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from chain.ring import node_name
+from system.local import LocalSystem
+from tests.support import proxy, run_client
+
+TUTORIAL_CLIENT = """
+import Pyro4
+obj = Pyro4.core.Proxy("PYRONAME:example.chainTopology.1")
+print("Result=%s" % obj.process(["hello"]))
+"""
+FULL_CIRCLE = ["passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"]
+FAST = ("--hop-timeout", "1")
+
+
+@pytest.fixture
+def ring(system):
+    """The shared system's 3-node ring, for tests that kill nothing."""
+    return system
+
+
+def send(system, message, start=1):
+    with proxy(system, node_name(start)) as node:
+        return node.process(message)
+
+
+def test_the_tutorial_client_prints_the_four_hop_route(ring):
+    result = subprocess.run([sys.executable, "-c", TUTORIAL_CLIENT], capture_output=True,
+                            text=True, timeout=60, env=ring.env)
+    assert result.stdout == f"Result={FULL_CIRCLE}\n", result.stderr
+
+
+@pytest.mark.parametrize("start, order", [(1, "1231"), (2, "2312"), (3, "3123")])
+def test_a_message_goes_round_from_any_node(ring, start, order):
+    route = send(ring, ["hello"], start)
+    assert route == [f"passed on from {n}" for n in order[:3]] + [f"complete at {order[3]}"]
+
+
+def test_a_five_node_ring_runs_from_the_same_code(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(5)
+    assert send(own_system, ["hi"]) == [f"passed on from {n}" for n in range(1, 6)] + [
+        "complete at 1"]
+
+
+def test_nodes_may_start_in_any_order(own_system):
+    own_system.start_nameserver()
+    for ident in (3, 2, 1):
+        own_system.start_ring_node(ident, 3)
+    assert send(own_system, ["hello"]) == FULL_CIRCLE
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_with_healing_off_a_dead_node_gives_a_clear_error(own_system, how):
+    own_system.start_nameserver()
+    own_system.start_ring(3, "--no-heal", *FAST)
+    getattr(own_system.processes.pop("ring2"), how)()
+    with pytest.raises(ConnectionError, match="ring node example.chainTopology.2 could not be "
+                                              "reached from node 1"):
+        send(own_system, ["hello"])
+
+
+def test_a_hung_node_is_named_within_the_hop_timeouts(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(3, "--no-heal", *FAST)
+    hung = own_system.processes["ring3"]
+    hung.popen.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(ConnectionError, match="example.chainTopology.3 could not be reached "
+                                                  "from node 2"):
+            send(own_system, ["hello"])
+    finally:
+        hung.popen.send_signal(signal.SIGCONT)
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+def test_with_healing_on_the_ring_routes_around_a_dead_node(own_system, how):
+    own_system.start_nameserver()
+    own_system.start_ring(3, *FAST)
+    getattr(own_system.processes.pop("ring2"), how)()
+    assert send(own_system, ["hello"]) == [
+        "passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+
+
+def test_a_restarted_node_rejoins_the_ring(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(3, *FAST)
+    own_system.processes.pop("ring2").kill()
+    assert "skipped 2" in send(own_system, ["hello"])
+    own_system.start_ring_node(2, 3, *FAST)
+    assert send(own_system, ["hello"]) == FULL_CIRCLE
+
+
+def test_the_hop_limit_cuts_a_ring_that_does_not_come_back(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(5, "--max-hops", "3")
+    with pytest.raises(ValueError, match="crossed 3 nodes .*hop limit 3"):
+        send(own_system, ["hello"])
+    assert send(own_system, [node_name(5)], start=5) == ["complete at 5"]  # still serving
+
+
+@pytest.mark.parametrize("message, error, words", [
+    ("hello", TypeError, "message must be a list of strings"),
+    (None, TypeError, "message must be a list of strings"),
+    ([1, 2], TypeError, r"message\[0\] must be a string"),
+    ([["nested"]], TypeError, r"message\[0\] must be a string"),
+    (["x" * 1001], ValueError, r"message\[0\] must be at most 1000 characters"),
+    (["a"] * 257, ValueError, "at most 256 items"),
+    ([node_name(9)] * 64, ValueError, "hop limit 64"),
+])
+def test_bad_messages_get_a_clear_error_and_the_node_keeps_serving(ring, message, error, words):
+    with pytest.raises(error, match=words):
+        send(ring, message)
+    assert send(ring, ["hello"]) == FULL_CIRCLE
+
+
+def test_50_concurrent_messages_all_complete(ring):
+    routes, errors = {}, []
+
+    def client(index: int) -> None:
+        try:
+            routes[index] = send(ring, [f"message {index}"], start=index % 3 + 1)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and len(routes) == 50
+    for index, route in routes.items():
+        start = index % 3 + 1
+        assert route[0] == f"passed on from {start}" and route[-1] == f"complete at {start}"
+        assert len(route) == 4
+
+
+def test_the_client_prints_the_route_and_the_round_trip_time(ring):
+    result = run_client(ring, "chain", "hello", "--start", "3")
+    lines = result.stdout.splitlines()
+    assert lines[:4] == ["passed on from 3", "passed on from 1", "passed on from 2",
+                         "complete at 3"]
+    assert lines[4].startswith("round trip ") and lines[4].endswith(" ms")
+    assert result.returncode == 0
