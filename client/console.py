@@ -15,6 +15,7 @@ import Pyro4.util
 
 from client.chain_commands import ChainCommands
 from client.parsing import UsageError, format_result, parse_int, parse_number, split_args
+from client.pi_commands import PiCommands
 from pyrokit.config import ns_location
 from pyrokit.errors import SetupError
 from pyrokit.naming import START_HINT, describe, locate_ns, pyroname
@@ -34,7 +35,7 @@ def _arithmetic_command(op: str, symbol: str):
     return command
 
 
-class Console(ChainCommands, cmd.Cmd):
+class Console(ChainCommands, PiCommands, cmd.Cmd):
     """The remote objects, one command each; `help COMMAND` prints a command's docstring."""
 
     intro = "Pyro objects client: type help for the commands, quit to leave."

@@ -25,6 +25,7 @@ STEPS: list[tuple[str, bool]] = [
     ("pislice 0 1000000", True),
     ("chain hello", True),
     ("chain round again --start 2", True),
+    ("pi 1000000000", True),
     ("div 1 0", False),
     ("calc 9**9**9", False),
     ("calc __import__('os')", False),

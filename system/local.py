@@ -127,11 +127,22 @@ class LocalSystem:
         for ident in range(1, size + 1):
             self.start_ring_node(ident, size, *extra)
 
+    def start_worker(self, index: int, *extra: str) -> Process:
+        """Compute worker `index` (python -m compute), ready once it has registered."""
+        name, registered = f"worker{index}", f"example.compute.worker.{index}"
+        args = python("-m", "compute", "--name", registered, *extra)
+        return self.start(name, args, ready=lambda: self.announced(name, registered))
+
+    def start_workers(self, count: int = 2, *extra: str) -> None:
+        for index in range(1, count + 1):
+            self.start_worker(index, *extra)
+
     def start_all(self) -> None:
         """Everything `make demo` and `make up` run."""
         self.start_nameserver()
         self.start_server()
         self.start_ring()
+        self.start_workers()
 
     def client(self, *args: str) -> list[str]:
         """The command line of pyro_client.py running `args` (environment: self.env)."""

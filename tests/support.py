@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import subprocess
+import termios
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,13 +36,20 @@ def proxy(system: LocalSystem, name: str, timeout: float = 30.0) -> Pyro4.Proxy:
     return p
 
 
+def _take_terminal() -> None:
+    """In the child: a session of its own, with the pty on stdin as its controlling terminal,
+    so that Ctrl-C typed there is a SIGINT, as in a real terminal."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Terminal:
     """A process attached to a pseudo-terminal, read with deadlines."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
-                                        start_new_session=True)
+                                        preexec_fn=_take_terminal)
         os.close(slave)
         self.output = ""
 

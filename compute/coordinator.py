@@ -1,0 +1,205 @@
+"""Distributed π: the Leibniz series over every live compute worker, with failover.
+
+    run = run_pi(2_000_000_000)          # finds the workers through the name server
+    print(run.pi, run.error, run.to_json())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import Pyro4
+import Pyro4.errors
+
+from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
+from compute.service import WORKER_METADATA
+from compute.slicing import Slice, SliceQueue, next_size
+from pyrokit.errors import SetupError
+from pyrokit.naming import locate_ns
+
+log = logging.getLogger(__name__)
+
+MIN_CALL_TIMEOUT = 5.0     # seconds a slice may take before its worker counts as gone
+TIMEOUT_FACTOR = 4.0       # ... or this many times its expected duration, if longer
+ASSUMED_RATE = 1e8         # terms/s assumed of a worker not yet measured
+
+Progress = Callable[[int, int, float], None]  # (terms done, terms, seconds so far)
+
+
+class NoWorkersError(SetupError):
+    """No compute worker is registered, or every one failed during the run."""
+
+
+@dataclass
+class WorkerStats:
+    name: str
+    slices: int = 0
+    terms: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class FailedSlice:
+    start: int
+    stop: int
+    worker: str
+    reason: str
+
+
+@dataclass
+class PiRun:
+    """One run: the estimate, its error and bound, and what each worker did."""
+
+    terms: int
+    pi: float
+    error: float
+    bound: float
+    seconds: float
+    terms_per_second: float
+    workers: list[WorkerStats] = field(default_factory=list)
+    failed_slices: list[FailedSlice] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2)
+
+
+def find_workers(ns_host: str | None = None, ns_port: int | None = None) -> dict[str, str]:
+    """Every registered compute worker: {name: uri}, with one name-server query."""
+    with locate_ns(ns_host, ns_port) as ns:
+        return ns.list(metadata_all={WORKER_METADATA})
+
+
+def check_request(terms: object, workers: object, slice_terms: object) -> None:
+    if isinstance(terms, bool) or not isinstance(terms, int) or not 1 <= terms <= MAX_INDEX:
+        raise ValueError(f"terms must be an int from 1 to 2**50 (got {terms!r})")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ValueError(f"workers must be a positive int (got {workers!r})")
+    if slice_terms is not None and (not isinstance(slice_terms, int)
+                                    or not 1 <= slice_terms <= MAX_TERMS_PER_CALL):
+        raise ValueError(f"slice must be an int from 1 to {MAX_TERMS_PER_CALL} "
+                         f"(got {slice_terms!r})")
+
+
+class _Run:
+    """What the worker threads of one run share."""
+
+    def __init__(self, terms: int, workers: int, slice_terms: int | None) -> None:
+        self.terms, self.slice_terms = terms, slice_terms
+        self.queue = SliceQueue(terms)
+        self.sums: list[float] = []
+        self.done = 0
+        self.alive = workers
+        self.failed: list[FailedSlice] = []
+        self.fatal: BaseException | None = None
+        self.cancelled = threading.Event()
+        self.changed = threading.Condition()
+
+    def over(self) -> bool:
+        return self.done >= self.terms or self.alive == 0 or self.fatal is not None
+
+    def next_slice(self, rate: float | None) -> Slice | None:
+        """The next slice for a worker, waiting while others may still give one back."""
+        while not self.cancelled.is_set():
+            piece = self.queue.take(next_size(rate, self.slice_terms))
+            if piece is not None:
+                return piece
+            with self.changed:
+                if self.over():
+                    return None
+                self.changed.wait(0.2)
+        return None
+
+    def work(self, stats: WorkerStats, uri: str) -> None:
+        """One worker's loop: take a slice, compute it remotely, record it; stop on failure."""
+        rate = None
+        with Pyro4.Proxy(uri) as proxy:
+            proxy._pyroMaxRetries = 0  # failover is decided here, not retried blindly
+            while (piece := self.next_slice(rate)) is not None:
+                expected = piece.terms / (rate or ASSUMED_RATE)
+                proxy._pyroTimeout = max(MIN_CALL_TIMEOUT, TIMEOUT_FACTOR * expected)
+                began = time.perf_counter()
+                try:
+                    value = proxy.pi_slice(piece.start, piece.stop)
+                except (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError) as exc:
+                    self._lose(stats.name, piece, exc)
+                    return
+                except Exception as exc:  # noqa: BLE001 - a wrong answer ends the whole run
+                    with self.changed:
+                        self.fatal = exc
+                        self.changed.notify_all()
+                    return
+                seconds = time.perf_counter() - began
+                rate = piece.terms / seconds if seconds > 0 else rate
+                stats.slices, stats.terms = stats.slices + 1, stats.terms + piece.terms
+                stats.seconds += seconds
+                with self.changed:
+                    self.sums.append(value)
+                    self.done += piece.terms
+                    self.changed.notify_all()
+
+    def _lose(self, worker: str, piece: Slice, exc: Exception) -> None:
+        log.warning("worker %s failed on terms %d..%d (%s); re-dispatching", worker,
+                    piece.start, piece.stop, exc)
+        self.queue.give_back(piece)
+        with self.changed:
+            self.failed.append(FailedSlice(piece.start, piece.stop, worker, str(exc)))
+            self.alive -= 1
+            self.changed.notify_all()
+
+    def wait(self, progress: Progress | None, began: float) -> None:
+        while True:
+            with self.changed:
+                if self.over():
+                    return
+                self.changed.wait(0.1)
+                done = self.done
+            if progress is not None:
+                progress(done, self.terms, time.perf_counter() - began)
+
+
+def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = None,
+           ns_host: str | None = None, ns_port: int | None = None,
+           progress: Progress | None = None) -> PiRun:
+    """4 * sum of the first `terms` Leibniz terms, sliced over (at most `workers`) workers.
+
+    Raises NoWorkersError when none is registered or all fail; KeyboardInterrupt cancels:
+    no new slices are handed out and each worker finishes at most the one it has.
+    """
+    check_request(terms, workers, slice_terms)
+    found = find_workers(ns_host, ns_port)
+    if not found:
+        raise NoWorkersError("no compute workers are registered in the name server",
+                             "start some (python -m compute), on this host or others")
+    names = sorted(found)[:workers]
+    run = _Run(terms, len(names), slice_terms)
+    stats = [WorkerStats(name) for name in names]
+    threads = [threading.Thread(target=run.work, args=(s, found[s.name]), daemon=True,
+                                name=f"pi-{s.name}") for s in stats]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    try:
+        run.wait(progress, began)
+    finally:
+        run.cancelled.set()
+    seconds = time.perf_counter() - began
+    if run.fatal is not None:
+        raise run.fatal
+    if run.done < terms:
+        raise NoWorkersError(
+            f"all {len(names)} compute workers failed; {run.done} of {terms} terms were done",
+            "start workers (python -m compute) and run again")
+    estimate = 4 * math.fsum(run.sums)
+    return PiRun(terms=terms, pi=estimate, error=abs(estimate - math.pi), bound=1 / terms,
+                 seconds=seconds, terms_per_second=terms / seconds if seconds else 0.0,
+                 workers=[s for s in stats if s.slices], failed_slices=run.failed)

@@ -1,0 +1,123 @@
+"""Distributed π over real worker processes: exact combination, failover, errors, output."""
+
+import json
+import math
+
+import pytest
+
+from compute.coordinator import NoWorkersError, run_pi
+from compute.kernel import pi_slice
+from system.local import HOST
+from tests.support import prompt, run_client
+
+WORKERS = ["example.compute.worker.1", "example.compute.worker.2"]
+
+
+def reference(terms: int) -> float:
+    """4 * the partial sum, computed here by the kernel in 1e9-term pieces."""
+    step = 10**9
+    return 4 * math.fsum(pi_slice(a, min(a + step, terms)) for a in range(0, terms, step))
+
+
+def relative(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+def pi_on(system, terms, **options):
+    return run_pi(terms, ns_host=HOST, ns_port=system.ns_port, **options)
+
+
+def test_a_run_uses_every_worker_and_matches_the_reference(system):
+    run = pi_on(system, 300_000_000)
+    assert relative(run.pi, reference(300_000_000)) <= 1e-15
+    assert sorted(w.name for w in run.workers) == WORKERS
+    assert sum(w.terms for w in run.workers) == 300_000_000
+    assert run.error == abs(run.pi - math.pi) <= run.bound == 1 / 300_000_000
+    assert run.failed_slices == []
+
+
+@pytest.mark.parametrize("options", [
+    {"workers": 1}, {"workers": 2}, {"slice_terms": 1_234_567}, {"slice_terms": 99_999_989},
+    {"workers": 1, "slice_terms": 7_000_003},
+])
+def test_the_result_does_not_depend_on_worker_count_or_slicing(system, options):
+    terms = 123_456_789
+    assert relative(pi_on(system, terms, **options).pi, reference(terms)) <= 1e-15
+
+
+def test_a_worker_killed_mid_run_changes_nothing_but_failed_slices(own_system):
+    own_system.start_nameserver()
+    own_system.start_workers(2)
+    terms = 2_000_000_000
+
+    def kill_worker_2_once_running(done, total, seconds):
+        if done and "worker2" in own_system.processes:
+            own_system.processes.pop("worker2").kill()
+
+    run = pi_on(own_system, terms, progress=kill_worker_2_once_running)
+    assert "worker2" not in own_system.processes  # it was killed during the run
+    assert relative(run.pi, reference(terms)) <= 1e-15
+    assert len(run.failed_slices) >= 1
+    assert {f.worker for f in run.failed_slices} == {"example.compute.worker.2"}
+    assert sum(w.terms for w in run.workers) == terms  # re-dispatched terms counted once
+
+
+def test_all_workers_gone_mid_run_says_how_much_was_done(own_system):
+    own_system.start_nameserver()
+    own_system.start_workers(2)
+
+    def kill_all(done, total, seconds):
+        if done:
+            for name in [n for n in own_system.processes if n.startswith("worker")]:
+                own_system.processes.pop(name).kill()
+
+    with pytest.raises(NoWorkersError, match=r"all 2 compute workers failed; \d+ of "
+                                             r"4000000000 terms were done"):
+        pi_on(own_system, 4_000_000_000, progress=kill_all)
+
+
+def test_no_workers_registered_gives_a_clear_error_with_a_hint(own_system):
+    own_system.start_nameserver()
+    with pytest.raises(NoWorkersError, match="no compute workers are registered") as caught:
+        pi_on(own_system, 1000)
+    assert "python -m compute" in caught.value.hint
+    result = run_client(own_system, "pi", "1000")
+    assert result.returncode != 0
+    assert result.stderr.splitlines() == [
+        "error: no compute workers are registered in the name server",
+        "hint: start some (python -m compute), on this host or others"]
+
+
+@pytest.mark.parametrize("terms", [0, -5, 2**51])
+def test_a_bad_term_count_is_refused(system, terms):
+    with pytest.raises(ValueError, match="terms must be an int from 1 to 2\\*\\*50"):
+        pi_on(system, terms)
+
+
+def test_one_shot_prints_the_run_and_writes_json(system, tmp_path):
+    out = tmp_path / "run.json"
+    result = run_client(system, "pi", "200000000", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("pi       3.14159")
+    assert lines[1].startswith("error    ") and lines[2] == "bound    5.000e-09  (1/N)"
+    assert lines[3].startswith("terms    200000000 in ") and lines[4] == "workers  2"
+    data = json.loads(out.read_text())
+    assert {"terms", "pi", "error", "bound", "seconds", "terms_per_second", "workers",
+            "failed_slices"} <= set(data)
+    assert data["terms"] == 200_000_000 and data["failed_slices"] == []
+    assert relative(data["pi"], reference(200_000_000)) <= 1e-15
+    assert sorted(w["name"] for w in data["workers"]) == WORKERS
+    assert all({"name", "slices", "terms", "seconds"} <= set(w) for w in data["workers"])
+
+
+def test_the_prompt_runs_pi_and_ctrl_c_cancels_a_long_run(system, tmp_path):
+    with prompt(system, tmp_path) as terminal:
+        assert "pi       3.1415" in terminal.run("pi 10000000 --workers 1")
+        terminal.type("pi 2000000000000")  # ~20 minutes of work
+        terminal.read_until("pi 2000000000000")
+        terminal.read_until("\r[")  # the progress bar: the run is under way
+        terminal.type("\x03")  # Ctrl-C
+        terminal.read_until("type quit to leave")
+        terminal.type("pi 100000000")  # the workers are free again: no slice left running
+        terminal.read_until("workers  2", timeout=30)
