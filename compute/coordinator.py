@@ -181,6 +181,7 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
         raise NoWorkersError("no compute workers are registered in the name server",
                              "start some (python -m compute), on this host or others")
     names = sorted(found)[:workers]
+    log.info("pi: %d terms over %d workers: %s", terms, len(names), ", ".join(names))
     run = _Run(terms, len(names), slice_terms)
     stats = [WorkerStats(name) for name in names]
     threads = [threading.Thread(target=run.work, args=(s, found[s.name]), daemon=True,

@@ -46,8 +46,8 @@ def test_list_shows_registered_names(system):
     result = run_client(system, "list")
     names = [line.split()[0] for line in result.stdout.splitlines()]
     assert {"server", "example.compute", "Pyro.NameServer"} <= set(names)
-    assert [line.split()[0] for line in run_client(system, "list", "ex").stdout.splitlines()] == [
-        "example.compute"]
+    ring = run_client(system, "list", "example.chain").stdout.splitlines()
+    assert [line.split()[0] for line in ring] == [f"example.chainTopology.{n}" for n in (1, 2, 3)]
 
 
 def test_piped_commands_run_without_a_prompt(system):

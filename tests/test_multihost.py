@@ -1,12 +1,15 @@
 """The system across hosts: network-namespace hosts on a private bridge, TLS on.
 
-A runs the name server, B pyro_server.py and ring node 1, C and D a compute worker and ring
-nodes 2 and 3, E the client: the commands of the README's "Run across machines".
+A runs the name server; B pyro_server.py and ring node 1; C and D a compute worker and ring
+nodes 2 and 3; E the client. Each host runs the commands of the README's "Run across
+machines", with the environment it gives.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -14,6 +17,7 @@ import pytest
 
 from pyrokit.processes import ROOT, wait_until
 from tests.netns import Network, unavailable_reason
+from tests.support import Terminal
 
 pytestmark = [pytest.mark.multihost,
               pytest.mark.skipif(unavailable_reason() is not None,
@@ -21,6 +25,21 @@ pytestmark = [pytest.mark.multihost,
 
 START_TIMEOUT = 30
 PYTHON = sys.executable
+PI_TERMS = "10000000000"
+HOST_ROLES = {
+    "B": [("pyro_server", [PYTHON, "pyro_server.py"], "example.compute"),
+          ("ring1", [PYTHON, "chain/server_chain_1.py"], "example.chainTopology.1")],
+    "C": [("worker", [PYTHON, "-m", "compute"], "example.compute.worker."),
+          ("ring2", [PYTHON, "chain/server_chain_2.py"], "example.chainTopology.2")],
+    "D": [("worker", [PYTHON, "-m", "compute"], "example.compute.worker."),
+          ("ring3", [PYTHON, "chain/server_chain_3.py"], "example.chainTopology.3")],
+}
+
+
+def host_env(lan, host) -> dict[str, str]:
+    """What the README has each host export."""
+    return {**os.environ, "TLS_DIR": str(lan.certs), "PYRO_NS_HOST": lan.hosts["A"].address,
+            "PYRO_HOST": host.address, "PYTHONUNBUFFERED": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -28,26 +47,34 @@ def lan(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("lan")
     with Network(workdir, "ABCDE") as network:
         hosts = network.hosts
-        certs = workdir / "certs"
-        subprocess.run(["bash", str(ROOT / "scripts/make_certs.sh"), str(certs),
+        network.certs = workdir / "certs"
+        subprocess.run(["bash", str(ROOT / "scripts/make_certs.sh"), str(network.certs),
                         *(h.address for h in hosts.values())],
                        check=True, capture_output=True, timeout=60)
-        network.env = {**os.environ, "TLS_DIR": str(certs), "PYRO_NS_HOST": hosts["A"].address,
-                       "PYTHONUNBUFFERED": "1"}
-        ns = hosts["A"].start("nameserver", [str(ROOT / "nameserver.sh"), "-n",
-                                             hosts["A"].address], network.env)
-        wait_until(lambda: "NS running on" in ns.log(), START_TIMEOUT, "the name server")
-        server = hosts["B"].start("pyro_server", [PYTHON, str(ROOT / "pyro_server.py"), "--host",
-                                                  hosts["B"].address], network.env)
-        wait_until(lambda: "registered example.compute" in server.log(), START_TIMEOUT,
-                   "pyro_server.py on B")
+        a = hosts["A"]
+        ns = a.start("nameserver", ["./nameserver.sh", "-n", a.address], host_env(network, a))
+        wait_until(lambda: "NS running on" in ns.log(), START_TIMEOUT, "the name server on A")
+        network.roles = {}
+        for host_name, roles in HOST_ROLES.items():
+            host = hosts[host_name]
+            for role, args, registers in roles:
+                process = host.start(role, args, host_env(network, host))
+                network.roles[host_name, role] = process
+                wait_until(lambda p=process, r=registers: f"registered {r}" in p.log(),
+                           START_TIMEOUT, f"{role} on {host_name}")
         yield network
 
 
-def client(lan, *args: str) -> subprocess.CompletedProcess:
+def client(lan, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """pyro_client.py on host E."""
-    return subprocess.run(lan.hosts["E"].command([PYTHON, str(ROOT / "pyro_client.py"), *args]),
-                          capture_output=True, text=True, timeout=120, env=lan.env, cwd=ROOT)
+    e = lan.hosts["E"]
+    return subprocess.run(e.command([PYTHON, "pyro_client.py", *args]), capture_output=True,
+                          text=True, timeout=120, env=env or host_env(lan, e), cwd=ROOT)
+
+
+def worker_name(lan, host_name: str) -> str:
+    log = lan.roles[host_name, "worker"].log()
+    return re.search(r"registered (example\.compute\.worker\.\S+) =", log).group(1)
 
 
 def test_a_client_on_another_host_greets_and_computes(lan):
@@ -59,11 +86,45 @@ def test_a_client_on_another_host_greets_and_computes(lan):
 def test_the_name_server_lists_objects_at_their_hosts_addresses(lan):
     listing = client(lan, "list").stdout
     assert f"PYRO:server@{lan.hosts['B'].address}:" in listing
+    assert f"PYRO:example.chainTopology.2@{lan.hosts['C'].address}:" in listing
     assert f"PYRO:Pyro.NameServer@{lan.hosts['A'].address}:" in listing
 
 
 def test_a_client_without_a_certificate_is_refused_across_hosts(lan):
-    result = subprocess.run(
-        lan.hosts["E"].command([PYTHON, str(ROOT / "pyro_client.py"), "add", "2", "3"]),
-        capture_output=True, text=True, timeout=120, env={**lan.env, "TLS_DIR": ""}, cwd=ROOT)
+    result = client(lan, "add", "2", "3", env={**host_env(lan, lan.hosts["E"]), "TLS_DIR": ""})
     assert result.returncode != 0 and result.stdout == ""
+
+
+def test_a_message_goes_round_the_three_host_ring(lan):
+    assert client(lan, "chain", "hello").stdout.splitlines()[:4] == [
+        "passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"]
+
+
+def test_cutting_a_host_off_mid_run_and_restoring_it(lan, tmp_path):
+    c, e = lan.hosts["C"], lan.hosts["E"]
+    cut_run, healed_run = tmp_path / "cut.json", tmp_path / "healed.json"
+    terminal = Terminal(e.command([PYTHON, str(ROOT / "pyro_client.py"), "pi", PI_TERMS,
+                                   "--json", str(cut_run)]), host_env(lan, e))
+    try:
+        terminal.read_until("\r[", timeout=60)  # the progress bar: both workers are busy
+        c.link(up=False)
+        terminal.read_until(f"wrote {cut_run}", timeout=180)
+        assert terminal.process.wait(timeout=30) == 0
+    finally:
+        terminal.close()
+    cut = json.loads(cut_run.read_text())
+    assert {f["worker"] for f in cut["failed_slices"]} == {worker_name(lan, "C")}
+    assert abs(cut["pi"] - 3.141592653589793) <= cut["bound"]
+
+    around = client(lan, "chain", "hello").stdout.splitlines()
+    assert around[:4] == ["passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+
+    c.link(up=True)
+    assert client(lan, "chain", "hello").stdout.splitlines()[:4] == [
+        "passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"]
+    assert client(lan, "pi", PI_TERMS, "--json", str(healed_run)).returncode == 0
+    healed = json.loads(healed_run.read_text())
+    assert sorted(w["name"] for w in healed["workers"]) == sorted(
+        [worker_name(lan, "C"), worker_name(lan, "D")])
+    assert healed["failed_slices"] == []
+    assert abs(healed["pi"] - cut["pi"]) <= 1e-15 * abs(cut["pi"])
