@@ -44,7 +44,7 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
     def __init__(self, ns_host: str | None = None, ns_port: int | None = None,
                  debug: bool = False) -> None:
         super().__init__()
-        self.ns_host, self.ns_port = ns_location(ns_host, ns_port)
+        self.ns_host, self.ns_port = ns_host, ns_port  # resolved at each use: see ns_location
         self.debug = debug
         self.failures = 0
         self.proxies: dict[str, Pyro4.Proxy] = {}
@@ -79,7 +79,7 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
         if "unknown name" in str(exc):
             return SetupError(f"no object named {name!r} is registered in the name server",
                               "start the server that provides it; 'list' shows what is there")
-        where = describe(self.ns_host, self.ns_port)
+        where = describe(*ns_location(self.ns_host, self.ns_port))
         return SetupError(f"no name server reachable at {where}", START_HINT)
 
     def say(self, value: object) -> None:

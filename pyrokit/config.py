@@ -44,12 +44,14 @@ def configure(identity: str = "server") -> None:
         tls.configure(identity)
 
 
-def ns_location(host: str | None = None, port: int | None = None) -> tuple[str | None, int]:
-    """The name server's host and port: arguments first, then PYRO_NS_HOST/PYRO_NS_PORT.
+def ns_location(host: str | None = None, port: int | None = None) -> tuple[str | None, int | None]:
+    """Where to find the name server: arguments first, then PYRO_NS_HOST/PYRO_NS_PORT.
 
-    A host of None (nothing configured) means Pyro4's own search: localhost first, then a
-    broadcast on the LAN.
+    (None, None) when nothing is configured: Pyro4's own search, localhost first and then a
+    broadcast on the LAN. A port given without a host means that port on PYRO_NS_HOST.
     """
+    if port is None and "PYRO_NS_PORT" in os.environ:
+        port = Pyro4.config.NS_PORT
     if host is None and ("PYRO_NS_HOST" in os.environ or port is not None):
         host = Pyro4.config.NS_HOST
-    return host, port or Pyro4.config.NS_PORT
+    return host, port

@@ -14,8 +14,11 @@ START_HINT = (
 )
 
 
-def describe(host: str | None, port: int) -> str:
-    return f"{host or 'localhost or the LAN (broadcast)'}:{port}"
+def describe(host: str | None, port: int | None) -> str:
+    """Where the name server was looked for, for messages."""
+    if host is None:
+        return "localhost or by broadcast on the LAN"
+    return f"{host}:{port or Pyro4.config.NS_PORT}"
 
 
 def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
@@ -35,4 +38,6 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
 def pyroname(name: str, host: str | None = None, port: int | None = None) -> str:
     """A PYRONAME: URI for `name` that resolves through the configured name server."""
     host, port = ns_location(host, port)
-    return f"PYRONAME:{name}@{host}:{port}" if host else f"PYRONAME:{name}"
+    if host is None:
+        return f"PYRONAME:{name}"
+    return f"PYRONAME:{name}@{host}:{port or Pyro4.config.NS_PORT}"

@@ -39,7 +39,8 @@ HOST_ROLES = {
 def host_env(lan, host) -> dict[str, str]:
     """What the README has each host export."""
     return {**os.environ, "TLS_DIR": str(lan.certs), "PYRO_NS_HOST": lan.hosts["A"].address,
-            "PYRO_HOST": host.address, "PYTHONUNBUFFERED": "1"}
+            "PYRO_HOST": host.address, "PYTHONUNBUFFERED": "1",
+            "XDG_STATE_HOME": str(lan.workdir)}  # the name server's storage stays in the test
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +129,12 @@ def test_cutting_a_host_off_mid_run_and_restoring_it(lan, tmp_path):
         [worker_name(lan, "C"), worker_name(lan, "D")])
     assert healed["failed_slices"] == []
     assert abs(healed["pi"] - cut["pi"]) <= 1e-15 * abs(cut["pi"])
+
+
+def test_without_pyro_ns_host_the_client_finds_the_name_server_by_broadcast(lan):
+    env = host_env(lan, lan.hosts["E"])
+    del env["PYRO_NS_HOST"]
+    # These hosts have no default route, so 255.255.255.255 goes nowhere: name the subnet's.
+    env["PYRO_BROADCAST_ADDRS"] = lan.hosts["E"].address.rsplit(".", 1)[0] + ".255"
+    result = client(lan, "greet", "Bea", env=env)
+    assert (result.returncode, result.stdout) == (0, "Hi welcome Bea\n"), result.stderr
