@@ -20,6 +20,10 @@ demo: $(INSTALLED)
 up: $(INSTALLED)
 	$(PY) -m system up
 
+bench: $(INSTALLED)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PY) -m bench.run_all
+
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
 

@@ -11,17 +11,19 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 import Pyro4
 
 from bench.echo_server import HEADER, recv_exact
-from bench.timing import Rate, median_rate
+from bench.timing import Rate, interleaved_rates, median_rate
 from pyrokit import config
 from system.local import HOST, LocalSystem
 
-CALLS = 3000
+CALLS = 2000
+ROUNDS = 5
 BATCH = 100
 SERIALIZERS = ("json", "serpent", "marshal")
 
@@ -44,6 +46,12 @@ def proxy(uri: str, serializer: str | None = None) -> Pyro4.Proxy:
     if serializer:
         p._pyroSerializer = serializer
     return p
+
+
+def first_call(uri: str) -> object:
+    """What a fresh PYRONAME proxy's first call costs: name lookup, connect, handshake, call."""
+    with Pyro4.Proxy(uri) as fresh:
+        return fresh.add(1, 2)
 
 
 def batched_rate(p: Pyro4.Proxy) -> Rate:
@@ -76,45 +84,46 @@ def installed(module: str) -> bool:
 
 
 def measure() -> tuple[list[tuple[str, Rate]], list[str]]:
-    """(label, rate) rows and notes on what was skipped."""
+    """(label, rate) rows and notes on what was skipped; contenders take turns (see
+    interleaved_rates), each row the median of ROUNDS runs of CALLS calls."""
     config.configure()
-    rows, notes = [], []
-    with tempfile.TemporaryDirectory() as workdir, LocalSystem(Path(workdir)) as system:
+    calls: dict[str, Callable[[], object]] = {}
+    notes = []
+    with ExitStack() as stack:
+        workdir = stack.enter_context(tempfile.TemporaryDirectory())
+        system = stack.enter_context(LocalSystem(Path(workdir)))
         system.start_nameserver()
         system.start_server()
         name = f"PYRONAME:example.compute@{HOST}:{system.ns_port}"
-        ours = proxy(name)
-        ours._pyroBind()
-        rows.append((f"project add ({Pyro4.config.SERIALIZER}, default)",
-                     median_rate(lambda: ours.add(1, 2), CALLS)))
-        with serving("bench.bare_pyro4") as bare_uri:
-            for serializer in SERIALIZERS:
-                p = proxy(name, serializer)
-                rows.append((f"project add ({serializer})", median_rate(lambda p=p: p.add(1, 2),
-                                                                        CALLS)))
-                b = proxy(bare_uri, serializer)
-                rows.append((f"bare Pyro4 add ({serializer})", median_rate(lambda b=b: b.add(1, 2),
-                                                                           CALLS)))
-            for serializer in ("json", "serpent"):  # marshal batches fail in Pyro4 4.82
-                rows.append((f"project add, Pyro4.batch of {BATCH} ({serializer})",
-                             batched_rate(proxy(name, serializer))))
-        with serving("bench.echo_server") as port:
-            rows.append(("raw TCP echo (the limit)", median_rate(echo_call(int(port)), CALLS)))
+        bare_uri = stack.enter_context(serving("bench.bare_pyro4"))
+        calls[f"project add ({Pyro4.config.SERIALIZER}, default)"] = proxy(name).add
+        for serializer in SERIALIZERS:
+            calls[f"project add ({serializer})"] = proxy(name, serializer).add
+            calls[f"bare Pyro4 add ({serializer})"] = proxy(bare_uri, serializer).add
+        echo_port = stack.enter_context(serving("bench.echo_server"))
+        calls["raw TCP echo (the limit)"] = echo_call(int(echo_port))
         if installed("Pyro5"):
             import Pyro5.api
-            with serving("bench.peer_servers", "pyro5") as uri:
-                p5 = Pyro5.api.Proxy(uri)
-                rows.append(("Pyro5 add (serpent)", median_rate(lambda: p5.add(1, 2), CALLS)))
+            calls["Pyro5 add (serpent)"] = Pyro5.api.Proxy(
+                stack.enter_context(serving("bench.peer_servers", "pyro5"))).add
         else:
             notes.append("Pyro5 not installed (pip install -e .[bench]): skipped")
         if installed("rpyc"):
             import rpyc
-            with serving("bench.peer_servers", "rpyc") as port:
-                conn = rpyc.connect(HOST, int(port))
-                rows.append(("RPyC add", median_rate(lambda: conn.root.add(1, 2), CALLS)))
-                conn.close()
+            port = stack.enter_context(serving("bench.peer_servers", "rpyc"))
+            connection = rpyc.connect(HOST, int(port))
+            stack.callback(connection.close)
+            calls["RPyC add"] = connection.root.add
         else:
             notes.append("RPyC not installed (pip install -e .[bench]): skipped")
+        rates = interleaved_rates({label: partial(call, 1, 2) if "echo" not in label else call
+                                   for label, call in calls.items()}, CALLS, ROUNDS)
+        rows = list(rates.items())
+        for serializer in ("json", "serpent"):  # marshal batches fail in Pyro4 4.82
+            rows.append((f"project add, Pyro4.batch of {BATCH} ({serializer})",
+                         batched_rate(proxy(name, serializer))))
+        rows.append(("first call: new PYRONAME proxy (lookup + connect + call)",
+                     median_rate(lambda: first_call(name), CALLS // 10, warmup=5)))
     return rows, notes
 
 
