@@ -8,7 +8,6 @@ import threading
 import pytest
 
 from chain.ring import node_name
-from system.local import LocalSystem
 from tests.support import proxy, run_client
 
 TUTORIAL_CLIENT = """
