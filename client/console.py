@@ -35,6 +35,14 @@ def _arithmetic_command(op: str, symbol: str):
     return command
 
 
+def _unreachable_hint(exc: Exception) -> str:
+    if "SSL" in str(exc) or "certificate" in str(exc):
+        return ("the TLS handshake failed: both sides need TLS_DIR set to certificates from "
+                "the same CA (see the README, 'Running on a network safely')")
+    return ("its server has stopped or is unreachable; start it again and retry; "
+            "'list' shows what is registered")
+
+
 class Console(ChainCommands, PiCommands, cmd.Cmd):
     """The remote objects, one command each; `help COMMAND` prints a command's docstring."""
 
@@ -69,11 +77,7 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
                 "the server may be busy or stuck; retry, raise PYRO_COMMTIMEOUT, or restart it",
             ) from exc
         except Pyro4.errors.CommunicationError as exc:
-            raise SetupError(
-                f"cannot reach {name}: {exc}",
-                "its server has stopped or is unreachable; start it again "
-                "(python pyro_server.py) and retry; 'list' shows what is registered",
-            ) from exc
+            raise SetupError(f"cannot reach {name}: {exc}", _unreachable_hint(exc)) from exc
 
     def _naming_error(self, name: str, exc: Exception) -> SetupError:
         if "unknown name" in str(exc):
