@@ -23,7 +23,7 @@ from pyrokit import config
 from system.local import HOST, LocalSystem
 
 CALLS = 2000
-ROUNDS = 5
+ROUNDS = 9
 BATCH = 100
 SERIALIZERS = ("json", "serpent", "marshal")
 
@@ -46,6 +46,11 @@ def proxy(uri: str, serializer: str | None = None) -> Pyro4.Proxy:
     if serializer:
         p._pyroSerializer = serializer
     return p
+
+
+def project_label(serializer: str) -> str:
+    default = ", the default" if serializer == Pyro4.config.SERIALIZER else ""
+    return f"project add ({serializer}{default})"
 
 
 def first_call(uri: str) -> object:
@@ -96,9 +101,8 @@ def measure() -> tuple[list[tuple[str, Rate]], list[str]]:
         system.start_server()
         name = f"PYRONAME:example.compute@{HOST}:{system.ns_port}"
         bare_uri = stack.enter_context(serving("bench.bare_pyro4"))
-        calls[f"project add ({Pyro4.config.SERIALIZER}, default)"] = proxy(name).add
         for serializer in SERIALIZERS:
-            calls[f"project add ({serializer})"] = proxy(name, serializer).add
+            calls[project_label(serializer)] = proxy(name, serializer).add
             calls[f"bare Pyro4 add ({serializer})"] = proxy(bare_uri, serializer).add
         echo_port = stack.enter_context(serving("bench.echo_server"))
         calls["raw TCP echo (the limit)"] = echo_call(int(echo_port))

