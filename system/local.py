@@ -8,6 +8,7 @@ from pathlib import Path
 
 import Pyro4.errors
 
+from chain.ring import node_name
 from pyrokit.errors import SetupError
 from pyrokit.naming import locate_ns
 from pyrokit.processes import ROOT, Process, free_port, python, wait_until
@@ -121,7 +122,7 @@ class LocalSystem:
         else:
             args = python("-m", "chain.server", "--id", str(ident), "--ring", str(size), *extra)
         return self.start(name, args,
-                          ready=lambda: self.announced(name, f"example.chainTopology.{ident}"))
+                          ready=lambda: self.announced(name, node_name(ident)))
 
     def start_ring(self, size: int = 3, *extra: str) -> None:
         for ident in range(1, size + 1):
