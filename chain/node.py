@@ -11,6 +11,7 @@ import Pyro4.errors
 from chain import ring
 from pyrokit.errors import SetupError
 from pyrokit.naming import locate_ns, pyroname
+from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class ChainNode:
         proxies = self._local.__dict__.setdefault("proxies", {})
         proxy = proxies.get(name)
         if proxy is None:
-            proxy = proxies[name] = Pyro4.Proxy(pyroname(name, self.ns_host, self.ns_port))
+            proxy = proxies[name] = Proxy(pyroname(name, self.ns_host, self.ns_port))
         # Nodes further along time out first, so an error names the node that failed.
         timeout = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message

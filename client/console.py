@@ -19,6 +19,7 @@ from client.pi_commands import PiCommands
 from pyrokit.config import ns_location
 from pyrokit.errors import SetupError
 from pyrokit.naming import START_HINT, describe, locate_ns, pyroname
+from pyrokit.proxy import Proxy
 
 GREETING = "server"
 COMPUTE = "example.compute"
@@ -62,7 +63,7 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
     def proxy(self, name: str) -> Pyro4.Proxy:
         """A proxy for `name`, looked up once and reused; it reconnects by name when needed."""
         if name not in self.proxies:
-            self.proxies[name] = Pyro4.Proxy(pyroname(name, self.ns_host, self.ns_port))
+            self.proxies[name] = Proxy(pyroname(name, self.ns_host, self.ns_port))
         return self.proxies[name]
 
     def call(self, name: str, method: str, *args: object) -> object:

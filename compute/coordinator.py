@@ -23,6 +23,7 @@ from compute.service import WORKER_METADATA
 from compute.slicing import Slice, SliceQueue, next_size
 from pyrokit.errors import SetupError
 from pyrokit.naming import locate_ns
+from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,7 @@ class _Run:
     def work(self, stats: WorkerStats, uri: str) -> None:
         """One worker's loop: take a slice, compute it remotely, record it; stop on failure."""
         rate = None
-        with Pyro4.Proxy(uri) as proxy:
-            proxy._pyroMaxRetries = 0  # failover is decided here, not retried blindly
+        with Proxy(uri) as proxy:
             while (piece := self.next_slice(rate)) is not None:
                 expected = piece.terms / (rate or ASSUMED_RATE)
                 proxy._pyroTimeout = max(MIN_CALL_TIMEOUT, TIMEOUT_FACTOR * expected)

@@ -6,14 +6,12 @@ import os
 
 import Pyro4
 
-from pyrokit import tls
+from pyrokit import tls, transport
 
 # Why each default differs from Pyro4's own:
 # - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
 #   holds one thread per message in flight while it waits on its successor.
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
-# - MAX_RETRIES: every remote method here is idempotent, so a proxy whose connection was
-#   closed (server restarted, idle connection timed out) may retry once, re-resolving its name.
 # - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
 #   an unbounded one.
 # - SERIALIZER (what this process's proxies send; servers accept serpent, json and marshal):
@@ -25,7 +23,6 @@ DEFAULTS = {
     "THREADPOOL_SIZE_MIN": 8,
     "COMMTIMEOUT": 30.0,
     "POLLTIMEOUT": 1.0,
-    "MAX_RETRIES": 1,
     "MAX_MESSAGE_SIZE": 1024 * 1024,
     "SERIALIZER": "json",
 }
@@ -40,6 +37,7 @@ def configure(identity: str = "server") -> None:
             setattr(Pyro4.config, key, value)
     Pyro4.config.THREADPOOL_SIZE_MIN = min(Pyro4.config.THREADPOOL_SIZE_MIN,
                                            Pyro4.config.THREADPOOL_SIZE)
+    transport.install()
     if tls.enabled():
         tls.configure(identity)
 

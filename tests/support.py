@@ -15,6 +15,7 @@ from pathlib import Path
 
 import Pyro4
 
+from pyrokit.proxy import Proxy
 from system.local import HOST, LocalSystem
 
 CLIENT_TIMEOUT = 60
@@ -31,7 +32,7 @@ def run_client(system: LocalSystem, *args: str, stdin: str | None = None,
 
 def proxy(system: LocalSystem, name: str, timeout: float = 30.0) -> Pyro4.Proxy:
     """A proxy for `name` through `system`'s name server, with a call timeout."""
-    p = Pyro4.Proxy(f"PYRONAME:{name}@{HOST}:{system.ns_port}")
+    p = Proxy(f"PYRONAME:{name}@{HOST}:{system.ns_port}")
     p._pyroTimeout = timeout
     return p
 
