@@ -9,9 +9,9 @@ silent) connections deny everyone else. This server keeps Pyro4's model and adds
 - an I/O deadline instead of a socket timeout: a connection blocked in one receive or send for
   longer than COMMTIMEOUT is closed, by a reaper thread, so the sockets can stay blocking (a
   socket timeout costs a poll() on every read, measured ~6% of a call);
-- eviction when full: a new connection that finds every worker taken closes the connection
-  that has waited longest for its client (never one whose call is running) and takes its
-  worker. A proxy whose idle connection was closed reconnects before its next call
+- eviction when full: a new connection that finds every worker taken closes the connections
+  that have waited longest for their clients (never one whose call is running) and takes a
+  freed worker. A proxy whose idle connection was closed reconnects before its next call
   (pyrokit.proxy), so legitimate clients do not notice.
 """
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 HANDSHAKE_SECONDS = 5.0
 REAP_INTERVAL = 0.25
 EVICT_WAIT_SECONDS = 1.0
+EVICT_SHARE = 1 / 64
 LISTEN_BACKLOG = 1024
 FILES_PER_CONNECTION = 1
 SPARE_FILES = 64
@@ -129,7 +130,7 @@ class GuardedThreadpoolServer(threadpoolserver.SocketServer_Threadpool):
             self.pool.process(job)
             return
         except NoFreeWorkersError:
-            if not self._evict_one(besides=job.csock):
+            if not self._evict(besides=job.csock):
                 raise
         deadline = time.monotonic() + EVICT_WAIT_SECONDS
         while True:
@@ -141,16 +142,21 @@ class GuardedThreadpoolServer(threadpoolserver.SocketServer_Threadpool):
                     raise
                 time.sleep(0.001)  # the evicted connection's worker is finishing
 
-    def _evict_one(self, besides: TrackedConnection) -> bool:
-        """Close the connection blocked longest on its client; False if none is blocked."""
-        waiting = [(since, c) for c in list(self.connections)
-                   if c is not besides and (since := c.blocked_since) is not None]
+    def _evict(self, besides: TrackedConnection) -> bool:
+        """Close the connections blocked longest on their clients; False if none is blocked.
+
+        Several at once (EVICT_SHARE of the pool), so that a burst of new connections does not
+        wait for one worker to finish per connection.
+        """
+        waiting = sorted((since, id(c), c) for c in list(self.connections)
+                         if c is not besides and (since := c.blocked_since) is not None)
         if not waiting:
             return False
-        since, victim = min(waiting, key=lambda item: item[0])
-        log.info("all %d workers taken: closing the connection idle for %.1fs",
-                 config.THREADPOOL_SIZE, time.monotonic() - since)
-        victim.cut()
+        victims = waiting[:max(1, int(config.THREADPOOL_SIZE * EVICT_SHARE))]
+        log.info("all %d workers taken: closing %d connection(s) idle for %.1fs or more",
+                 config.THREADPOOL_SIZE, len(victims), time.monotonic() - victims[-1][0])
+        for _, _, victim in victims:
+            victim.cut()
         return True
 
     def _reap(self) -> None:

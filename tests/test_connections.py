@@ -1,0 +1,88 @@
+"""No caller can starve the others of connections: idle and silent connections give way."""
+
+import os
+import socket
+import time
+
+import pytest
+
+from pyrokit.processes import wait_until
+from tests.support import closed_by_peer, daemon_address, proxy
+
+HELD = 2000
+
+
+def open_connections(address, count):
+    sockets = []
+    try:
+        for _ in range(count):
+            sockets.append(socket.create_connection(address, timeout=10))
+    except BaseException:
+        close_all(sockets)
+        raise
+    return sockets
+
+
+def close_all(sockets):
+    for sock in sockets:
+        sock.close()
+
+
+def established(pid: int) -> int:
+    """How many sockets process `pid` has open."""
+    fd_dir = f"/proc/{pid}/fd"
+    count = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            if os.readlink(f"{fd_dir}/{fd}").startswith("socket:"):
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+def served_within(system, name="example.compute") -> float:
+    began = time.monotonic()
+    with proxy(system, name, timeout=10) as compute:
+        assert compute.add(20, 22) == 42
+    return time.monotonic() - began
+
+
+@pytest.fixture
+def server(own_system):
+    own_system.start_nameserver()
+    own_system.start_server()
+    return own_system
+
+
+def test_2000_silent_connections_do_not_lock_a_client_out(server):
+    pid = server.processes["pyro_server"].pid
+    silent = open_connections(daemon_address(server, "example.compute"), HELD)
+    try:
+        # The server has taken them in (every worker holds one, the oldest were closed).
+        wait_until(lambda: established(pid) >= 900, timeout=20, what="the server to accept")
+        assert served_within(server) < 1.0
+    finally:
+        close_all(silent)
+
+
+def test_idle_clients_give_way_and_reconnect_transparently(server):
+    idle = []
+    try:
+        for _ in range(1200):  # more proxies than workers, each connected once and then idle
+            p = proxy(server, "example.compute", timeout=10)
+            p._pyroBind()
+            idle.append(p)
+        assert served_within(server) < 1.0
+        # The first proxies' connections were closed to make room; they carry on regardless.
+        assert [p.add(1, i) for i, p in enumerate(idle[:20])] == [1 + i for i in range(20)]
+    finally:
+        for p in idle:
+            p._pyroRelease()
+
+
+def test_a_silent_connection_is_closed_after_the_handshake_deadline(server):
+    with socket.create_connection(daemon_address(server, "example.compute"), timeout=10) as sock:
+        began = time.monotonic()
+        assert closed_by_peer(sock, timeout=15)
+        assert time.monotonic() - began < 10  # HANDSHAKE_SECONDS (5 s), not COMMTIMEOUT (30 s)
