@@ -14,9 +14,10 @@ from pyrokit import tls, transport
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
 # - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
 #   an unbounded one.
-# - SERIALIZER (what this process's proxies send; servers accept serpent, json and marshal):
-#   json measured 1.3x serpent's calls/s and 3.5x in batches (bench/), and marshal's batches
-#   fail in Pyro4 4.82.
+# - SERIALIZER (what this process's proxies send): json measured 1.3x serpent's calls/s and
+#   3.5x in batches (bench/).
+# - SERIALIZERS_ACCEPTED (what daemons take): json and serpent. Pyro4 also accepts marshal,
+#   which Python documents as unsafe against malicious data; pickle stays refused.
 DEFAULTS = {
     "SERVERTYPE": "thread",
     "THREADPOOL_SIZE": 1000,
@@ -25,13 +26,14 @@ DEFAULTS = {
     "POLLTIMEOUT": 1.0,
     "MAX_MESSAGE_SIZE": 1024 * 1024,
     "SERIALIZER": "json",
+    "SERIALIZERS_ACCEPTED": frozenset({"json", "serpent"}),
 }
 
 
 def configure(identity: str = "server") -> None:
     """Apply DEFAULTS to Pyro4.config, except for settings given as PYRO_<NAME> variables,
     and switch mutual TLS on when TLS_DIR is set (`identity` names the certificate this
-    process presents as a client: "server" for servers, "client" for the client)."""
+    process presents: "server" for servers, "client" for the client)."""
     for key, value in DEFAULTS.items():
         if "PYRO_" + key not in os.environ:
             setattr(Pyro4.config, key, value)

@@ -29,22 +29,46 @@ def raw_message(msg_type: int, data: bytes, serializer_id: int) -> bytes:
     return Pyro4.message.Message(msg_type, data, serializer_id, 0, 1).to_bytes()
 
 
-@pytest.mark.parametrize("msg_type", [Pyro4.message.MSG_CONNECT, Pyro4.message.MSG_INVOKE])
+def handshake(sock: socket.socket) -> None:
+    """Pyro's connect handshake, in serpent, as a proxy does it."""
+    serpent = Pyro4.util.get_serializer("serpent")
+    hello, _ = serpent.serializeData({"handshake": "hello"})
+    sock.sendall(raw_message(Pyro4.message.MSG_CONNECT, hello, serpent.serializer_id))
+    reply = Pyro4.message.Message.from_header(sock.recv(Pyro4.message.Message.header_size))
+    assert reply.type == Pyro4.message.MSG_CONNECTOK
+    sock.recv(reply.data_size + reply.annotations_size)
+
+
+@pytest.mark.parametrize("msg_type", [Pyro4.message.MSG_CONNECT, Pyro4.message.MSG_INVOKE],
+                         ids=["connect", "invoke"])
 def test_a_pickled_request_is_refused_and_nothing_runs(system, tmp_path, msg_type):
     marker = tmp_path / "pickle-was-loaded"
     payload = pickle.dumps(WritesAFile(marker))
     pickle_id = Pyro4.util.PickleSerializer.serializer_id
     with socket.create_connection(daemon_address(system, "example.compute"), timeout=10) as sock:
         if msg_type == Pyro4.message.MSG_INVOKE:  # a proper handshake first, then the pickle
-            serpent = Pyro4.util.get_serializer("serpent")
-            hello, _ = serpent.serializeData({"handshake": "hello"})
-            sock.sendall(raw_message(Pyro4.message.MSG_CONNECT, hello, serpent.serializer_id))
-            reply = Pyro4.message.Message.from_header(sock.recv(Pyro4.message.Message.header_size))
-            assert reply.type == Pyro4.message.MSG_CONNECTOK
-            sock.recv(reply.data_size + reply.annotations_size)
+            handshake(sock)
         sock.sendall(raw_message(msg_type, payload, pickle_id))
         closed_by_peer(sock, timeout=5)
     assert not marker.exists()
+    with proxy(system, "example.compute") as compute:
+        assert compute.add(2, 2) == 4
+
+
+@pytest.mark.parametrize("msg_type", [Pyro4.message.MSG_CONNECT, Pyro4.message.MSG_INVOKE],
+                         ids=["connect", "invoke"])
+def test_a_marshal_request_is_refused_and_the_server_keeps_serving(system, msg_type):
+    marshal = Pyro4.util.get_serializer("marshal")
+    with system.ns() as ns:
+        uri = ns.lookup("example.compute")
+    with socket.create_connection((uri.host, uri.port), timeout=10) as sock:
+        if msg_type == Pyro4.message.MSG_INVOKE:
+            handshake(sock)
+            data, _ = marshal.serializeCall(uri.object, "add", (2, 2), {})
+        else:  # what a proxy with _pyroSerializer = "marshal" sends first
+            data, _ = marshal.serializeData({"handshake": "hello", "object": uri.object})
+        sock.sendall(raw_message(msg_type, data, marshal.serializer_id))
+        assert closed_by_peer(sock, timeout=5)  # accepted, the connection would stay open
     with proxy(system, "example.compute") as compute:
         assert compute.add(2, 2) == 4
 
