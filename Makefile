@@ -30,7 +30,8 @@ lint: $(INSTALLED)
 test: lint
 	$(PY) -m pytest
 
-# make certs [HOSTS="10.0.0.5 nshost.lan"]: a CA plus server and client certificates in certs/
+# make certs [HOSTS="10.0.0.5 nshost.lan"]: certs/ca/, certs/client/, and certs/<host>/ for each
+# host (certs/localhost/ without HOSTS); re-running keeps what exists and adds hosts
 certs:
 	scripts/make_certs.sh certs $(HOSTS)
 

@@ -15,6 +15,7 @@ from pyrokit.errors import SetupError
 
 ENV = "TLS_DIR"
 MAKE_HINT = "create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])"
+ROLES = ("server", "client")
 
 
 def enabled() -> bool:
@@ -22,22 +23,24 @@ def enabled() -> bool:
 
 
 def configure(identity: str) -> None:
-    """Point Pyro4's SSL settings at $TLS_DIR: ca.crt verifies peers, server.crt/key is what
-    daemons present, `<identity>.crt/key` what this process presents when it connects."""
+    """Point Pyro4's SSL settings at $TLS_DIR: ca.crt verifies peers, and `<identity>.crt/key`
+    ("server" or "client") is what this process presents, to its callers and to those it calls."""
+    if identity not in ROLES:
+        raise ValueError(f"identity must be one of {', '.join(ROLES)} (got {identity!r})")
     directory = Path(os.environ[ENV])
-    files = {name: directory / name for name in (
-        "ca.crt", "server.crt", "server.key", f"{identity}.crt", f"{identity}.key")}
-    missing = [name for name, path in files.items() if not path.is_file()]
+    ca, cert, key = (directory / name for name in ("ca.crt", f"{identity}.crt", f"{identity}.key"))
+    missing = [path.name for path in (ca, cert, key) if not path.is_file()]
     if missing:
         raise SetupError(f"{ENV}={directory} lacks {', '.join(missing)}", MAKE_HINT)
     Pyro4.config.SSL = True
     Pyro4.config.SSL_REQUIRECLIENTCERT = True
-    Pyro4.config.SSL_CACERTS = str(files["ca.crt"])
-    Pyro4.config.SSL_SERVERCERT = str(files["server.crt"])
-    Pyro4.config.SSL_SERVERKEY = str(files["server.key"])
-    Pyro4.config.SSL_CLIENTCERT = str(files[f"{identity}.crt"])
-    Pyro4.config.SSL_CLIENTKEY = str(files[f"{identity}.key"])
-    _install_server_context(files["server.crt"], files["server.key"], files["ca.crt"])
+    Pyro4.config.SSL_CACERTS = str(ca)
+    Pyro4.config.SSL_CLIENTCERT, Pyro4.config.SSL_CLIENTKEY = str(cert), str(key)
+    if identity == "server":
+        Pyro4.config.SSL_SERVERCERT, Pyro4.config.SSL_SERVERKEY = str(cert), str(key)
+        _install_server_context(cert, key, ca)
+    # Pyro4 builds its client context once per process; a new configuration must replace it.
+    setattr(Pyro4.socketutil, "__ssl_client_context", None)
 
 
 class _HandshakeInWorkerContext(ssl.SSLContext):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import Pyro4
 import Pyro4.message
+import Pyro4.socketutil
 import Pyro4.util
 import pytest
 
 from pyrokit import tls
+from pyrokit.processes import python
 from system.local import ROOT
 from tests.support import closed_by_peer, daemon_address, proxy, run_client
 
@@ -101,12 +103,17 @@ def test_the_client_refuses_to_send_an_oversized_message(system):
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    """A CA with server and client certificates, and a second, foreign CA's."""
+    """Our CA's directories (localhost/, client/, 127.0.0.1/) and a foreign CA's."""
     base = tmp_path_factory.mktemp("certs")
-    for name in ("ours", "foreign"):
-        subprocess.run(["bash", str(ROOT / "scripts/make_certs.sh"), str(base / name)],
-                       check=True, capture_output=True, timeout=60)
+    make_certs(base / "ours")
+    make_certs(base / "ours", "127.0.0.1")
+    make_certs(base / "foreign")
     return base
+
+
+def make_certs(directory: Path, *hosts: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(ROOT / "scripts/make_certs.sh"), str(directory), *hosts],
+                          check=True, capture_output=True, text=True, timeout=60)
 
 
 SSL_SETTINGS = ("SSL", "SSL_REQUIRECLIENTCERT", "SSL_CACERTS", "SSL_SERVERCERT", "SSL_SERVERKEY",
@@ -114,16 +121,50 @@ SSL_SETTINGS = ("SSL", "SSL_REQUIRECLIENTCERT", "SSL_CACERTS", "SSL_SERVERCERT",
 
 
 @pytest.fixture
-def tls_system(own_system, certs, monkeypatch):
-    """A system with TLS on; this test process speaks TLS too while the test runs."""
+def speak_tls(monkeypatch):
+    """speak_tls(dir, identity): this test process's proxies present `identity`'s certificate
+    from `dir`, until the test ends."""
     for setting in SSL_SETTINGS:
         monkeypatch.setattr(Pyro4.config, setting, getattr(Pyro4.config, setting))
-    monkeypatch.setenv("TLS_DIR", str(certs / "ours"))
-    tls.configure("client")
-    own_system.env["TLS_DIR"] = str(certs / "ours")
+    for context in ("__ssl_client_context", "__ssl_server_context"):
+        monkeypatch.setattr(Pyro4.socketutil, context, getattr(Pyro4.socketutil, context))
+
+    def speak(directory: Path, identity: str) -> None:
+        monkeypatch.setenv("TLS_DIR", str(directory))
+        tls.configure(identity)
+
+    return speak
+
+
+@pytest.fixture
+def tls_system(own_system, certs, speak_tls):
+    """A system with TLS on, all from one directory holding server and client certificates
+    (a machine running both); this test process speaks TLS as the client."""
+    speak_tls(certs / "ours" / "localhost", "client")
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "localhost")
     own_system.start_nameserver()
     own_system.start_server()
     return own_system
+
+
+def test_make_certs_gives_each_machine_only_the_keys_it_needs(tmp_path):
+    ours = tmp_path / "certs"
+    make_certs(ours)
+    make_certs(ours, "127.0.0.1")
+    assert {d.name: sorted(f.name for f in d.iterdir()) for d in ours.iterdir()} == {
+        "ca": ["ca.crt", "ca.key", "ca.srl"],
+        "client": ["ca.crt", "client.crt", "client.key"],
+        "127.0.0.1": ["ca.crt", "server.crt", "server.key"],
+        "localhost": ["ca.crt", "client.crt", "client.key", "server.crt", "server.key"],
+    }
+    before = {path: path.read_bytes() for path in ours.glob("*/*.crt")}
+    make_certs(ours, "127.0.0.1", "10.0.0.7,db.lan")
+    assert {path: path.read_bytes() for path in before} == before  # CA and certificates kept
+    subject = subprocess.run(["openssl", "x509", "-in", str(ours / "10.0.0.7" / "server.crt"),
+                              "-noout", "-subject", "-ext", "subjectAltName"],
+                             check=True, capture_output=True, text=True).stdout
+    assert "OU = server, CN = 10.0.0.7" in subject
+    assert "IP Address:10.0.0.7, DNS:db.lan" in subject
 
 
 def test_with_tls_a_certified_client_lists_and_calls(tls_system):
@@ -131,11 +172,18 @@ def test_with_tls_a_certified_client_lists_and_calls(tls_system):
     assert "example.compute" in run_client(tls_system, "list").stdout
 
 
+def test_with_tls_the_client_needs_only_the_ca_and_its_own_certificate(tls_system, certs):
+    client_dir = certs / "ours" / "client"
+    assert not list(client_dir.glob("server.*"))
+    result = run_client(tls_system, "add", "2", "3", env={"TLS_DIR": str(client_dir)})
+    assert (result.returncode, result.stdout) == (0, "5\n"), result.stderr
+
+
 @pytest.mark.parametrize("tls_dir", ["", "foreign"], ids=["no-tls", "foreign-ca"])
 @pytest.mark.parametrize("command", [["list"], ["add", "2", "3"], ["greet", "Eve"]])
 def test_with_tls_a_client_without_our_certificate_is_refused(tls_system, certs, tls_dir,
                                                               command):
-    env = {"TLS_DIR": str(certs / tls_dir) if tls_dir else ""}
+    env = {"TLS_DIR": str(certs / tls_dir / "localhost") if tls_dir else ""}
     result = run_client(tls_system, *command, env=env)
     assert result.returncode != 0 and result.stdout == ""
     assert result.stderr.startswith("error: ")
@@ -155,12 +203,18 @@ def test_with_tls_a_silent_connection_does_not_stall_other_clients(tls_system):
             assert run_client(tls_system, "add", "2", "3").stdout == "5\n"
 
 
-def test_tls_dir_without_certificates_says_how_to_make_them(own_system, tmp_path):
-    own_system.start_nameserver()
-    result = run_client(own_system, "list", env={"TLS_DIR": str(tmp_path)})
+@pytest.mark.parametrize("program, tls_dir, lacks", [
+    ("pyro_client.py", None, "ca.crt, client.crt, client.key"),
+    ("pyro_server.py", "client", "server.crt, server.key"),
+], ids=["client-in-empty-dir", "server-in-client-dir"])
+def test_tls_dir_without_certificates_says_how_to_make_them(own_system, certs, tmp_path, program,
+                                                           tls_dir, lacks):
+    directory = certs / "ours" / tls_dir if tls_dir else tmp_path
+    result = subprocess.run(python(str(ROOT / program)), capture_output=True, text=True,
+                            timeout=60, env={**own_system.env, "TLS_DIR": str(directory)})
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
-        f"error: TLS_DIR={tmp_path} lacks ca.crt, server.crt, server.key, client.crt, client.key",
+        f"error: TLS_DIR={directory} lacks {lacks}",
         "hint: create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])",
     ]
 
