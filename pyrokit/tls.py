@@ -43,6 +43,33 @@ def configure(identity: str) -> None:
     setattr(Pyro4.socketutil, "__ssl_client_context", None)
 
 
+def require_role(role: str, action: str) -> None:
+    """Inside a remote call: PermissionError unless the caller's certificate has `role`.
+
+    Does nothing when TLS is off, or outside a remote call (this process's own code)."""
+    if not Pyro4.config.SSL:
+        return
+    connection = Pyro4.current_context.client
+    if connection is None:
+        return
+    try:
+        certificate = connection.sock.getpeercert() or {}
+    except (AttributeError, ValueError, OSError):  # not TLS, or already closed
+        certificate = {}
+    subject = dict(field for rdn in certificate.get("subject", ()) for field in rdn)
+    if subject.get("organizationalUnitName") != role:
+        raise PermissionError(f"{action} needs a {role} certificate "
+                              f"(the caller presented {_describe(subject)})")
+
+
+def _describe(subject: dict[str, str]) -> str:
+    if not subject:
+        return "no certificate"
+    presented = subject.get("organizationalUnitName")
+    kind = f"a {presented} certificate" if presented in ROLES else "a certificate without a role"
+    return f"{kind}, CN={subject.get('commonName', '?')}"
+
+
 class _HandshakeInWorkerContext(ssl.SSLContext):
     """Server sockets wrapped by this context defer the TLS handshake to the first read."""
 

@@ -219,6 +219,44 @@ def test_tls_dir_without_certificates_says_how_to_make_them(own_system, certs, t
     ]
 
 
+@pytest.fixture
+def tls_nameserver(own_system, certs, speak_tls):
+    """A name server with TLS on, in a server-only directory (as a server host has)."""
+    speak_tls(certs / "ours" / "client", "client")
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "127.0.0.1")
+    own_system.start_nameserver()
+    return own_system
+
+
+def test_with_tls_only_server_certificates_may_change_the_registry(tls_nameserver, certs,
+                                                                  speak_tls):
+    uri = "PYRO:obj_test@127.0.0.1:1"
+    server_dir, client_dir = certs / "ours" / "127.0.0.1", certs / "ours" / "client"
+    with tls_nameserver.ns() as ns:
+        with pytest.raises(PermissionError, match="needs a server certificate .*a client cert"):
+            ns.register("test.by-client", uri)
+        with pytest.raises(PermissionError, match="needs a server certificate"):
+            ns.set_metadata(Pyro4.constants.NAMESERVER_NAME, ["hijacked"])
+        assert "Pyro.NameServer" in ns.list()
+        assert "test.by-client" not in ns.list()
+
+    speak_tls(server_dir, "server")
+    with tls_nameserver.ns() as ns:
+        ns.register("test.by-server", uri)
+
+    speak_tls(client_dir, "client")
+    with tls_nameserver.ns() as ns:
+        assert str(ns.lookup("test.by-server")) == uri
+        with pytest.raises(PermissionError, match="needs a server certificate"):
+            ns.remove("test.by-server")
+        assert str(ns.lookup("test.by-server")) == uri
+
+    speak_tls(server_dir, "server")
+    with tls_nameserver.ns() as ns:
+        assert ns.remove("test.by-server") == 1
+        assert "test.by-server" not in ns.list()
+
+
 @pytest.mark.parametrize("host, exposed", [
     ("localhost", False), ("127.0.0.1", False), ("127.0.0.2", False), ("::1", False),
     ("", True), ("0.0.0.0", True), ("192.168.1.20", True), ("myhost.lan", True),
