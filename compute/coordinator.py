@@ -22,7 +22,7 @@ from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
 from compute.service import WORKER_METADATA
 from compute.slicing import Slice, SliceQueue, next_size
 from pyrokit.errors import SetupError
-from pyrokit.naming import locate_ns
+from pyrokit.naming import answering, locate_ns
 from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,20 @@ log = logging.getLogger(__name__)
 MIN_CALL_TIMEOUT = 5.0     # seconds a slice may take before its worker counts as gone
 TIMEOUT_FACTOR = 4.0       # ... or this many times its expected duration, if longer
 ASSUMED_RATE = 1e8         # terms/s assumed of a worker not yet measured
+SLOWEST_RATE = 1e6         # terms/s below which a run is given up (see deadline)
+# A worker that is gone: not registered, unreachable, timed out, or its address now taken by
+# a daemon that does not serve it (DaemonError).
+LOST = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError, Pyro4.errors.DaemonError)
 
 Progress = Callable[[int, int, float], None]  # (terms done, terms, seconds so far)
 
 
 class NoWorkersError(SetupError):
     """No compute worker is registered, or every one failed during the run."""
+
+
+class PiTimeoutError(SetupError):
+    """A run did not finish within its deadline."""
 
 
 @dataclass
@@ -78,6 +86,11 @@ def find_workers(ns_host: str | None = None, ns_port: int | None = None) -> dict
     """Every registered compute worker: {name: uri}, with one name-server query."""
     with locate_ns(ns_host, ns_port) as ns:
         return ns.list(metadata_all={WORKER_METADATA})
+
+
+def default_deadline(terms: int) -> float:
+    """Seconds a run of `terms` may take: generous, but never forever."""
+    return 60 + terms / SLOWEST_RATE
 
 
 def check_request(terms: object, workers: object, slice_terms: object) -> None:
@@ -130,7 +143,7 @@ class _Run:
                 began = time.perf_counter()
                 try:
                     value = proxy.pi_slice(piece.start, piece.stop)
-                except (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError) as exc:
+                except LOST as exc:
                     self._lose(stats.name, piece, exc)
                     return
                 except Exception as exc:  # noqa: BLE001 - a wrong answer ends the whole run
@@ -156,11 +169,16 @@ class _Run:
             self.alive -= 1
             self.changed.notify_all()
 
-    def wait(self, progress: Progress | None, began: float) -> None:
+    def wait(self, progress: Progress | None, began: float, deadline: float) -> None:
         while True:
             with self.changed:
                 if self.over():
                     return
+                if time.perf_counter() > deadline:
+                    raise PiTimeoutError(
+                        f"the run took longer than its deadline of {deadline - began:g} s; "
+                        f"{self.done} of {self.terms} terms were done",
+                        "workers are too slow or stuck: check them (list), or give more time")
                 self.changed.wait(0.1)
                 done = self.done
             if progress is not None:
@@ -169,17 +187,27 @@ class _Run:
 
 def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = None,
            ns_host: str | None = None, ns_port: int | None = None,
-           progress: Progress | None = None) -> PiRun:
+           progress: Progress | None = None, deadline: float | None = None) -> PiRun:
     """4 * sum of the first `terms` Leibniz terms, sliced over (at most `workers`) workers.
 
-    Raises NoWorkersError when none is registered or all fail; KeyboardInterrupt cancels:
-    no new slices are handed out and each worker finishes at most the one it has.
+    Only workers that answer a probe are used (a registry may still list dead ones). Raises
+    NoWorkersError when none answers or all fail, PiTimeoutError after `deadline` seconds
+    (default: default_deadline(terms)); KeyboardInterrupt cancels: no new slices are handed
+    out and each worker finishes at most the one it has.
     """
     check_request(terms, workers, slice_terms)
     found = find_workers(ns_host, ns_port)
     if not found:
         raise NoWorkersError("no compute workers are registered in the name server",
                              "start some (python -m compute), on this host or others")
+    live = answering(found)
+    if not live:
+        raise NoWorkersError(f"none of the {len(found)} registered compute workers answers",
+                             "start some (python -m compute), on this host or others")
+    if len(live) < len(found):
+        log.warning("pi: skipping %d registered workers that do not answer: %s",
+                    len(found) - len(live), ", ".join(sorted(set(found) - set(live))))
+    found = live
     names = sorted(found)[:workers]
     log.info("pi: %d terms over %d workers: %s", terms, len(names), ", ".join(names))
     run = _Run(terms, len(names), slice_terms)
@@ -190,7 +218,7 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
     for thread in threads:
         thread.start()
     try:
-        run.wait(progress, began)
+        run.wait(progress, began, began + (deadline or default_deadline(terms)))
     finally:
         run.cancelled.set()
     seconds = time.perf_counter() - began

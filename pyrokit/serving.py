@@ -13,11 +13,12 @@ import Pyro4.errors
 
 from pyrokit import tls
 from pyrokit.errors import SetupError
-from pyrokit.naming import locate_ns
+from pyrokit.naming import answers, locate_ns, unregister
 
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2.0
+CLAIM_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,10 @@ class Registration:
 class Server:
     """Serves registrations from one daemon and keeps their names in the name server.
 
-    The names are registered at start, re-registered whenever a periodic check finds them
-    missing or pointing elsewhere (a restarted name server), and removed at stop.
+    A name belongs to the server that registered it: starting a server whose name a live
+    server owns fails (a dead owner's name is taken over); a periodic check re-registers names
+    that went missing (a restarted or pruning name server); stop removes only names that still
+    point here.
     """
 
     def __init__(
@@ -53,9 +56,10 @@ class Server:
         self.daemon: Pyro4.Daemon | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._lost: set[str] = set()
 
     def start(self) -> dict[str, Pyro4.URI]:
-        """Bind, register every object and start serving in the background."""
+        """Bind, claim every name and start serving in the background."""
         ns = locate_ns(self.ns_host, self.ns_port)
         try:
             self.daemon = Pyro4.Daemon(host=self.host, port=self.port)
@@ -66,30 +70,57 @@ class Server:
                 "pick another --host/--port (port 0 chooses a free one)",
             ) from exc
         tls.warn_if_exposed(self.host if self.host is not None else Pyro4.config.HOST)
-        for reg in self.registrations:
-            self.uris[reg.name] = self.daemon.register(reg.obj, objectId=reg.name)
-        with ns:
-            for reg in self.registrations:
-                ns.register(reg.name, self.uris[reg.name], metadata=reg.metadata)
-        self._spawn(self._serve, "requestloop")
+        uris = {reg.name: self.daemon.register(reg.obj, objectId=reg.name)
+                for reg in self.registrations}
+        self._spawn(self._serve, "requestloop")  # owners are probed while names are claimed
+        try:
+            with ns:
+                for reg in self.registrations:
+                    self._claim(ns, reg, uris[reg.name])
+                    self.uris[reg.name] = uris[reg.name]
+        except BaseException:
+            self.stop()
+            raise
         self._spawn(self._keep_registered, "registration-check")
         return self.uris
 
+    def _claim(self, ns: Pyro4.Proxy, reg: Registration, uri: Pyro4.URI) -> None:
+        """Register `reg` unless a live server owns its name; take over a dead owner's."""
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                ns.register(reg.name, uri, safe=True, metadata=reg.metadata)
+                return
+            except Pyro4.errors.NamingError:
+                pass
+            try:
+                owner = ns.lookup(reg.name)
+            except Pyro4.errors.NamingError:
+                continue  # removed meanwhile: register again
+            if str(owner) == str(uri):  # left by a dead predecessor on this very address
+                ns.register(reg.name, uri, metadata=reg.metadata)
+                return
+            if answers(owner):
+                raise SetupError(f"the name {reg.name} belongs to a running server at {owner}",
+                                 "stop that server first, or serve under another name")
+            log.warning("taking over %s from %s, which does not answer", reg.name, owner)
+            unregister(ns, reg.name, owner)
+        raise SetupError(f"could not register {reg.name}: other servers keep claiming it",
+                         "start one server per name")
+
     def stop(self) -> None:
-        """Remove our names (where they still point to us) and shut the daemon down."""
+        """Remove our names (those still pointing to us) and shut the daemon down."""
         if self._stopping.is_set() or self.daemon is None:
             return
         self._stopping.set()
-        try:
-            with locate_ns(self.ns_host, self.ns_port) as ns:
-                for name, uri in self.uris.items():
-                    if _registered_uri(ns, name) == str(uri):
-                        ns.remove(name)
-                        log.info("unregistered %s", name)
-        except (SetupError, Pyro4.errors.PyroError) as exc:
-            log.warning("could not unregister names: %s", exc)
-        if self.daemon is not None:
-            self.daemon.shutdown()
+        if self.uris:
+            try:
+                with locate_ns(self.ns_host, self.ns_port) as ns:
+                    for name, uri in self.uris.items():
+                        if unregister(ns, name, uri):
+                            log.info("unregistered %s", name)
+            except (SetupError, Pyro4.errors.PyroError) as exc:
+                log.warning("could not unregister names: %s", exc)
+        self.daemon.shutdown()
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -119,18 +150,28 @@ class Server:
         while not self._stopping.wait(self.recheck_seconds):
             try:
                 ns = ns or locate_ns(self.ns_host, self.ns_port)
-                for name, uri in self.uris.items():
-                    if _registered_uri(ns, name) != str(uri):
-                        metadata = next(r.metadata for r in self.registrations if r.name == name)
-                        ns.register(name, uri, metadata=metadata)
-                        log.warning("re-registered %s = %s", name, uri)
-            except (SetupError, Pyro4.errors.CommunicationError) as exc:
+                self._recheck(ns)
+            except (SetupError, Pyro4.errors.PyroError) as exc:
                 log.debug("name server check failed: %s", exc)
                 ns = None
+            except Exception:  # noqa: BLE001 - the keeper must outlive any surprise
+                log.exception("name server check failed")
+                ns = None
 
-
-def _registered_uri(ns: Pyro4.Proxy, name: str) -> str | None:
-    try:
-        return str(ns.lookup(name))
-    except Pyro4.errors.NamingError:
-        return None
+    def _recheck(self, ns: Pyro4.Proxy) -> None:
+        """Re-register our names that are missing; let go of names another server took."""
+        registered = ns.list()
+        for reg in self.registrations:
+            name, uri = reg.name, str(self.uris[reg.name])
+            if name in self._lost or registered.get(name) == uri:
+                continue
+            if name in registered:
+                self._lost.add(name)
+                log.error("%s now belongs to %s; no longer keeping it registered", name,
+                          registered[name])
+                continue
+            try:
+                ns.register(name, uri, safe=True, metadata=reg.metadata)
+                log.warning("re-registered %s = %s", name, uri)
+            except Pyro4.errors.NamingError:
+                pass  # registered by another server since the list: found at the next check

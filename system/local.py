@@ -100,11 +100,11 @@ class LocalSystem:
         output = self.processes[process_name].log()
         return all(f"registered {name} = " in output for name in names)
 
-    def start_nameserver(self, storage: str | None = None) -> Process:
+    def start_nameserver(self, storage: str | None = None, *extra: str) -> Process:
         """nameserver.sh on this system's port; registrations kept in the work dir by default."""
         storage = storage or f"sql:{self.workdir / 'names.sqlite'}"
         args = ["bash", str(ROOT / "nameserver.sh"), "-n", HOST, "-p", str(self.ns_port),
-                "-s", storage]
+                "-s", storage, *extra]
         return self.start("nameserver", args, ready=self.registered)
 
     def start_server(self, *extra: str, name: str = "pyro_server",
