@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import Pyro4
 import Pyro4.errors
@@ -16,6 +17,7 @@ from pyrokit.proxy import Proxy
 log = logging.getLogger(__name__)
 
 DEFAULT_HOP_TIMEOUT = 2.0
+DEAD_SECONDS = 5.0  # a node that failed is skipped this long unless it re-registers
 # Not registered (NamingError), refused, closed or timed out (CommunicationError).
 UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
@@ -39,6 +41,7 @@ class ChainNode:
         # One proxy per worker thread: a Pyro4 proxy serialises its calls, and messages
         # going round concurrently would otherwise wait on each other around the ring.
         self._local = threading.local()
+        self._dead: dict[str, tuple[str | None, float]] = {}  # name -> (uri, failed at)
 
     def process(self, message):
         """Forward `message` (a list of strings) around the ring; returns the route."""
@@ -51,31 +54,48 @@ class ChainNode:
         return [f"passed on from {self.ident}", *self._forward(message + [self.name])]
 
     def _forward(self, message: list[str]) -> list[str]:
-        try:
-            return self._send(self.successor, message)
-        except UNREACHABLE as exc:
-            if not self.heal:
-                raise self._unreachable(self.successor, exc) from None
-            log.warning("node %s: %s is unreachable (%s); routing around it", self.ident,
-                        self.successor, exc)
-        skipped = [self.successor]
-        for candidate in self._live_nodes_after(self.successor):
+        # Nodes further along wait less, so the node nearest a failure reports it; one
+        # route-around fits in the same budget again (see budget()).
+        wait = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
+        deadline = time.monotonic() + 2 * wait
+        if self.successor not in self._dead:
+            try:
+                return self._send(self.successor, message, wait)
+            except UNREACHABLE as exc:
+                if not self.heal:
+                    raise self._unreachable(self.successor, exc, wait) from None
+                log.warning("node %s: %s is unreachable (%s); routing around it", self.ident,
+                            self.successor, exc)
+                self._dead[self.successor] = (None, time.monotonic())
+        registered = self._registered_nodes()
+        skipped = []
+        for candidate in self._ring_from(self.successor):
             if candidate == self.name:
                 return [*self._skips(skipped), *self.process(message)]
-            try:
-                return [*self._skips(skipped), *self._send(candidate, message)]
-            except UNREACHABLE as exc:
-                log.warning("node %s: %s is unreachable too (%s)", self.ident, candidate, exc)
+            uri = registered.get(candidate)
+            if uri is None or self._known_dead(candidate, uri):
                 skipped.append(candidate)
-        raise self._unreachable(self.successor, "no live node left in the ring")
+                continue
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                route = self._send(candidate, message, min(wait, remaining))
+            except UNREACHABLE as exc:
+                log.warning("node %s: %s is unreachable (%s)", self.ident, candidate, exc)
+                self._dead[candidate] = (uri, time.monotonic())
+                skipped.append(candidate)
+                continue
+            self._dead.pop(candidate, None)
+            return [*self._skips(skipped), *route]
+        raise self._unreachable(self.successor, f"no live node answered within "
+                                f"{2 * wait:g} s", wait)
 
-    def _send(self, name: str, message: list[str]) -> list[str]:
+    def _send(self, name: str, message: list[str], timeout: float) -> list[str]:
         proxies = self._local.__dict__.setdefault("proxies", {})
         proxy = proxies.get(name)
         if proxy is None:
             proxy = proxies[name] = Proxy(pyroname(name, self.ns_host, self.ns_port))
-        # Nodes further along time out first, so an error names the node that failed.
-        timeout = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
@@ -85,21 +105,48 @@ class ChainNode:
             del proxies[name]  # a restarted node is looked up afresh next time
             raise
 
-    def _live_nodes_after(self, failed: str) -> list[str]:
-        """Registered ring nodes in ring order after `failed`, ending with this node."""
+    def _known_dead(self, name: str, uri: str) -> bool:
+        """Whether `name`, registered to `uri`, failed lately: skip it without waiting.
+
+        A node that failed is skipped for DEAD_SECONDS, or until its name points to a new
+        address (a restarted node), then tried again.
+        """
+        failed = self._dead.get(name)
+        if failed is None:
+            return False
+        dead_uri, since = failed
+        if dead_uri is None:  # found dead before its address was known: this is it
+            self._dead[name] = (uri, since)
+        elif dead_uri != uri or time.monotonic() - since > DEAD_SECONDS:
+            del self._dead[name]
+            return False
+        return True
+
+    def _registered_nodes(self) -> dict[str, str]:
+        """{name: uri} of the ring nodes in the name server."""
         try:
             with locate_ns(self.ns_host, self.ns_port) as ns:
-                registered = set(ns.list(prefix=ring.PREFIX))
+                return ns.list(prefix=ring.PREFIX)
         except (SetupError, Pyro4.errors.PyroError) as exc:
             reason = f"and the name server is not answering: {exc}"
-            raise self._unreachable(failed, reason) from None
-        start = ring.node_id(failed) or self.ident
-        order = [ring.node_name(i) for i in ring.ring_order(start, self.size)]
-        return [name for name in order if name in registered and name != failed]
+            raise self._unreachable(self.successor, reason, 0) from None
+
+    def _ring_from(self, first: str) -> list[str]:
+        """Ring node names in forwarding order from `first`, ending with this node."""
+        start = ring.node_id(first) or ring.successor(self.ident, self.size)
+        return [ring.node_name(i) for i in ring.ring_order(start - 1, self.size)]
 
     def _skips(self, names: list[str]) -> list[str]:
         return [f"skipped {ring.node_id(name) or name}" for name in names]
 
-    def _unreachable(self, name: str, reason: object) -> ConnectionError:
-        return ConnectionError(f"ring node {name} could not be reached from node {self.ident} "
-                               f"within {self.hop_timeout:g}s per hop: {reason}")
+    def _unreachable(self, name: str, reason: object, waited: float) -> ConnectionError:
+        if isinstance(reason, Pyro4.errors.TimeoutError):
+            reason = f"no answer within {waited:g} s"
+        return ConnectionError(f"ring node {name} could not be reached from node "
+                               f"{self.ident}: {reason}")
+
+
+def budget(size: int, hop_timeout: float) -> float:
+    """The longest a message may take round a ring of `size`: the first node waits
+    `hop_timeout` per node ahead, twice at most (its successor, then one route-around)."""
+    return 2 * hop_timeout * size

@@ -8,12 +8,16 @@ from __future__ import annotations
 import argparse
 import sys
 
+import Pyro4
+
 from chain import ring
-from chain.node import DEFAULT_HOP_TIMEOUT, ChainNode
+from chain.node import DEFAULT_HOP_TIMEOUT, ChainNode, budget
 from pyrokit import cli
+from pyrokit.errors import SetupError
 from pyrokit.serving import Registration, Server
 
 RING_METADATA = "chain.node"
+CALLER_SHARE = 0.9  # of the caller's timeout, for the ring; the rest for the call itself
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -23,8 +27,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--next", help="successor's id or name, to wire a ring by hand")
     parser.add_argument("--no-heal", dest="heal", action="store_false",
                         help="fail instead of routing around a dead successor")
-    parser.add_argument("--hop-timeout", type=float, default=DEFAULT_HOP_TIMEOUT,
-                        help="seconds each remaining hop may take (default 2)")
+    parser.add_argument("--hop-timeout", type=float,
+                        help=f"seconds each remaining hop may take (default "
+                             f"{DEFAULT_HOP_TIMEOUT:g}, less for rings too large to go round "
+                             f"within PYRO_COMMTIMEOUT)")
     parser.add_argument("--max-hops", type=int, default=ring.DEFAULT_MAX_HOPS,
                         help="refuse messages that crossed this many nodes (default 64)")
     cli.add_server_options(parser)
@@ -36,9 +42,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def hop_timeout(given: float | None, size: int) -> float:
+    """The hop timeout for a ring of `size`: what the caller waits (PYRO_COMMTIMEOUT) must
+    cover the ring's budget, so that a node, never the caller, reports a failure."""
+    caller_waits = Pyro4.config.COMMTIMEOUT
+    if given is None:
+        return DEFAULT_HOP_TIMEOUT if not caller_waits else min(
+            DEFAULT_HOP_TIMEOUT, caller_waits * CALLER_SHARE / budget(size, 1.0))
+    if given <= 0:
+        raise SetupError(f"--hop-timeout must be > 0 (got {given:g})")
+    if caller_waits and budget(size, given) > caller_waits * CALLER_SHARE:
+        most = caller_waits * CALLER_SHARE / budget(size, 1.0)
+        raise SetupError(
+            f"a ring of {size} nodes with --hop-timeout {given:g} may take "
+            f"{budget(size, given):g} s per message, longer than callers wait "
+            f"(PYRO_COMMTIMEOUT={caller_waits:g} s)",
+            f"use --hop-timeout {most:.3g} or less, or raise PYRO_COMMTIMEOUT for every process")
+    return given
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     cli.setup(args)
+    args.hop_timeout = hop_timeout(args.hop_timeout, args.ring)
     node = ChainNode(args.id, args.ring, args.next, args.heal, args.hop_timeout, args.max_hops,
                      args.ns_host, args.ns_port)
     registration = Registration(node.name, node, frozenset({RING_METADATA}))

@@ -4,10 +4,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
 from chain.ring import node_name
+from system.local import ROOT
 from tests.support import proxy, run_client
 
 TUTORIAL_CLIENT = """
