@@ -75,8 +75,51 @@ def test_a_hung_node_is_named_within_the_hop_timeouts(own_system):
     hung.popen.send_signal(signal.SIGSTOP)
     try:
         with pytest.raises(ConnectionError, match="example.chainTopology.3 could not be reached "
-                                                  "from node 2"):
+                                                  "from node 2: no answer within 2 s"):
             send(own_system, ["hello"])
+    finally:
+        hung.popen.send_signal(signal.SIGCONT)
+
+
+def test_a_hung_node_costs_its_timeout_once_then_is_skipped_at_once(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(3, *FAST)
+    hung = own_system.processes["ring2"]
+    hung.popen.send_signal(signal.SIGSTOP)
+    try:
+        timed = []
+        for _ in range(3):
+            began = time.monotonic()
+            assert send(own_system, ["hello"]) == [
+                "passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+            timed.append(time.monotonic() - began)
+        assert timed[0] >= 3  # node 1 waits 1 s per node ahead for node 2 to answer
+        assert max(timed[1:]) < 0.5, timed
+    finally:
+        hung.popen.send_signal(signal.SIGCONT)
+
+
+def test_a_ring_too_large_to_answer_within_the_callers_timeout_is_refused(own_system):
+    result = subprocess.run(
+        [sys.executable, "-m", "chain.server", "--id", "1", "--ring", "64", "--hop-timeout", "2"],
+        capture_output=True, text=True, timeout=60, env=own_system.env, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: a ring of 64 nodes with --hop-timeout 2 may take 256 s per message, longer "
+        "than callers wait (PYRO_COMMTIMEOUT=30 s)",
+        "hint: use --hop-timeout 0.211 or less, or raise PYRO_COMMTIMEOUT for every process"]
+
+
+def test_a_large_rings_default_hop_timeout_fits_the_callers_timeout(own_system):
+    own_system.env["PYRO_COMMTIMEOUT"] = "4"
+    own_system.start_nameserver()
+    own_system.start_ring(12)
+    hung = own_system.processes["ring2"]
+    hung.popen.send_signal(signal.SIGSTOP)
+    try:  # node 1 gives up on node 2 and routes around it before the caller's 4 s are up
+        with proxy(own_system, node_name(1), timeout=4) as node:
+            route = node.process(["hello"])
+        assert route[:3] == ["passed on from 1", "skipped 2", "passed on from 3"]
     finally:
         hung.popen.send_signal(signal.SIGCONT)
 

@@ -2,7 +2,6 @@
 clients never prefer a dead entry to a live one (also with a stock Pyro4 name server)."""
 
 import subprocess
-import sys
 import time
 
 import pytest
