@@ -1,11 +1,10 @@
-"""A bare Pyro4 object with add(a, b) and no checks: the baseline for our own server.
+"""A bare Pyro4 object with add(a, b) and no checks, on a stock Pyro4 daemon: the baseline
+for our own server (its connection guards, argument checks and name keeping).
 
     python -m bench.bare_pyro4    # prints its URI, serves until killed
 """
 
 import Pyro4
-
-from pyrokit import config
 
 
 @Pyro4.expose
@@ -16,7 +15,6 @@ class BareCompute:
 
 
 if __name__ == "__main__":
-    config.configure()  # the same Pyro4 settings as the project's servers
     with Pyro4.Daemon(host="127.0.0.1") as daemon:
         print(daemon.register(BareCompute, "bare"), flush=True)
         daemon.requestLoop()
