@@ -3,43 +3,80 @@
     python pyro_client.py                 # prompt (help lists the commands)
     python pyro_client.py add 2 3         # one command; prints the bare result
     echo "add 2 3" | python pyro_client.py
+
+Exit codes: 0 ok, 1 a command failed, 2 usage or set-up error, 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 
 from client.console import Console
 from pyrokit import cli, config, logs
 
+# Options that may also follow the command (`pyro_client.py add 2 3 --debug`); after `--`,
+# everything belongs to the command.
+GLOBAL_FLAGS = {"--debug"}
+GLOBAL_OPTIONS = {"--ns-host", "--ns-port", "--log-level"}
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        epilog="Commands: " + ", ".join(Console.commands()),
+
+def parser() -> argparse.ArgumentParser:
+    summaries = "\n".join(f"  {name:<8} {summary}" for name, summary in Console.commands().items())
+    result = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter,
+        epilog=f"commands:\n{summaries}\n\nexit codes: 0 ok, 1 a command failed, "
+               f"2 usage or set-up error, 130 interrupted",
     )
-    parser.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
-    parser.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
-    parser.add_argument("--debug", action="store_true", help="print remote tracebacks")
-    parser.add_argument("--log-level", default="WARNING", help="client log level")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="a command to run, then exit")
-    return parser.parse_args(argv)
+    result.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
+    result.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
+    result.add_argument("--debug", action="store_true", help="print remote tracebacks")
+    result.add_argument("--log-level", default="WARNING", help="client log level")
+    result.add_argument("command", nargs=argparse.REMAINDER, help="a command to run, then exit")
+    return result
+
+
+def hoist_global_options(words: list[str]) -> list[str]:
+    """Move global options found after the command to the front (up to a `--`)."""
+    front, rest = [], []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        name = word.split("=", 1)[0]
+        if word == "--":
+            rest += words[index:]
+            break
+        if word in GLOBAL_FLAGS or (name in GLOBAL_OPTIONS and "=" in word):
+            front.append(word)
+        elif word in GLOBAL_OPTIONS and index + 1 < len(words):
+            front += words[index:index + 2]
+            index += 1
+        else:
+            rest.append(word)
+        index += 1
+    return front + rest
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(words)
+    command_start = len(words) - len(args.command)
+    hoisted = hoist_global_options(args.command)
+    if hoisted != args.command:
+        args = parser().parse_args(words[:command_start] + hoisted)
     logs.setup(args.log_level)
     config.configure(identity="client")
-    console = Console(args.ns_host, args.ns_port, debug=args.debug)
+    config.set_ns_location(args.ns_host, args.ns_port)
+    console = Console(debug=args.debug)
     if sys.stdin.isatty() and not args.command:
         console.interact()
         return
     if args.command:
-        console.onecmd(" ".join(args.command))
+        console.onecmd(shlex.join(args.command))
     else:
         console.run_lines(sys.stdin)
-    sys.exit(1 if console.failures else 0)
+    sys.exit(console.exit_code)
 
 
 if __name__ == "__main__":

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import shlex
+import argparse
 import time
 
 from chain.ring import node_name
-from client.parsing import parse_int, pop_option
+from client.parsing import arg, command, whole_number
 
 
 class ChainCommands:
     """Mixed into the Console, whose `call` and `stdout` it uses."""
 
-    def do_chain(self, arg: str) -> None:
-        """chain [MESSAGE] [--start K]: send MESSAGE (default: hello) round the ring from node K (default 1); prints the route and the round-trip time"""  # noqa: E501
-        words = shlex.split(arg)
-        start = parse_int("K", pop_option(words, "--start") or "1")
-        message = " ".join(words) or "hello"
+    @command("send MESSAGE (hello) round the ring from node K (1); prints the route and the "
+             "round-trip time",
+             arg("message", metavar="MESSAGE", nargs="*"),
+             arg("--start", metavar="K", type=whole_number, default=1,
+                 help="the node to send it to first"))
+    def do_chain(self, args: argparse.Namespace) -> None:
+        message = " ".join(args.message) or "hello"
         began = time.perf_counter()
-        route = self.call(node_name(start), "process", [message])
+        route = self.call(node_name(args.start), "process", [message])
         elapsed = time.perf_counter() - began
         for hop in route:
             print(hop, file=self.stdout)

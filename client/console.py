@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import cmd
+import difflib
 import os
+import ssl
 import sys
 import traceback
 from collections.abc import Iterable
@@ -14,48 +17,49 @@ import Pyro4.errors
 import Pyro4.util
 
 from client.chain_commands import ChainCommands
-from client.parsing import UsageError, format_result, parse_int, parse_number, split_args
+from client.parsing import arg, command, format_result, number, whole_number
 from client.pi_commands import PiCommands
-from pyrokit.config import ns_location
-from pyrokit.errors import SetupError
-from pyrokit.naming import START_HINT, describe, locate_ns, pyroname
+from compute.arithmetic import OPERATIONS
+from pyrokit import names
+from pyrokit.errors import Cancelled, Error, NotRegistered, Refused, Unreachable, UsageError
+from pyrokit.naming import locate_ns, pyroname
 from pyrokit.proxy import Proxy
 
-GREETING = "server"
-COMPUTE = "example.compute"
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
-USER_ERRORS = (ValueError, TypeError, ArithmeticError, ConnectionError)
+HISTORY_LENGTH = 1000
+TLS_HINT = ("the TLS handshake failed: both sides need TLS_DIR set to certificates from the "
+            "same CA (see the README, 'Running on a network safely')")
+UNREACHABLE_HINT = ("its server has stopped or is unreachable; start it again and retry; "
+                    "'list' shows what is registered")
+# What to do when a remote object raises one of these (others speak for themselves).
+REMOTE_HINTS = {
+    ConnectionError: "start the ring node named (python -m chain.server --id K --ring N); "
+                     "'list --kind chain.node' shows the live ones",
+}
 
 
-def _arithmetic_command(op: str, symbol: str):
-    def command(self, arg: str) -> None:
-        a, b = split_args(arg, "A B")
-        self.say(self.call(COMPUTE, op, parse_number("A", a), parse_number("B", b)))
+def _operation_command(op):
+    @command(f"{op.doc}, on {names.COMPUTE}",
+             arg("a", metavar="A", type=number), arg("b", metavar="B", type=number),
+             name=op.name)
+    def do(self, args: argparse.Namespace) -> None:
+        self.say(self.call(names.COMPUTE, op.name, args.a, args.b))
 
-    command.__doc__ = f"{op} A B: A {symbol} B, computed by {COMPUTE}"
-    return command
-
-
-def _unreachable_hint(exc: Exception) -> str:
-    if "SSL" in str(exc) or "certificate" in str(exc):
-        return ("the TLS handshake failed: both sides need TLS_DIR set to certificates from "
-                "the same CA (see the README, 'Running on a network safely')")
-    return ("its server has stopped or is unreachable; start it again and retry; "
-            "'list' shows what is registered")
+    do.__name__ = f"do_{op.name}"
+    return do
 
 
 class Console(ChainCommands, PiCommands, cmd.Cmd):
-    """The remote objects, one command each; `help COMMAND` prints a command's docstring."""
+    """The remote objects, one command each; `help COMMAND` shows a command's usage."""
 
     intro = "Pyro objects client: type help for the commands, quit to leave."
     prompt = "pyro> "
 
-    def __init__(self, ns_host: str | None = None, ns_port: int | None = None,
-                 debug: bool = False) -> None:
+    def __init__(self, debug: bool = False) -> None:
         super().__init__()
-        self.ns_host, self.ns_port = ns_host, ns_port  # resolved at each use: see ns_location
         self.debug = debug
         self.failures = 0
+        self.exit_code = 0
         self.proxies: dict[str, Pyro4.Proxy] = {}
 
     # --- plumbing shared by every command -------------------------------------------------
@@ -63,29 +67,41 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
     def proxy(self, name: str) -> Pyro4.Proxy:
         """A proxy for `name`, looked up once and reused; it reconnects by name when needed."""
         if name not in self.proxies:
-            self.proxies[name] = Proxy(pyroname(name, self.ns_host, self.ns_port))
+            self.proxies[name] = Proxy(pyroname(name))
         return self.proxies[name]
 
     def call(self, name: str, method: str, *args: object) -> object:
-        """proxy(name).method(*args), with communication failures turned into SetupErrors."""
+        """proxy(name).method(*args); every failure becomes one of pyrokit.errors."""
         try:
             return getattr(self.proxy(name), method)(*args)
         except Pyro4.errors.NamingError as exc:
-            raise self._naming_error(name, exc) from exc
+            self.resolve(name)  # raises NameServerNotFound or NotRegistered
+            raise Unreachable(f"cannot find {name}: {exc}", UNREACHABLE_HINT) from exc
         except Pyro4.errors.TimeoutError as exc:
-            raise SetupError(
+            raise Unreachable(
                 f"{name} did not answer within {self.proxy(name)._pyroTimeout:g}s",
                 "the server may be busy or stuck; retry, raise PYRO_COMMTIMEOUT, or restart it",
             ) from exc
         except Pyro4.errors.CommunicationError as exc:
-            raise SetupError(f"cannot reach {name}: {exc}", _unreachable_hint(exc)) from exc
+            tls_failed = isinstance(exc.__cause__, ssl.SSLError)
+            raise Unreachable(f"cannot reach {name}: {exc}",
+                              TLS_HINT if tls_failed else UNREACHABLE_HINT) from exc
+        except Pyro4.errors.PyroError:
+            raise
+        except Exception as exc:
+            if not hasattr(exc, "_pyroTraceback"):  # raised here, not by the remote object
+                raise
+            raise Refused(str(exc), REMOTE_HINTS.get(type(exc), "")) from exc
 
-    def _naming_error(self, name: str, exc: Exception) -> SetupError:
-        if "unknown name" in str(exc):
-            return SetupError(f"no object named {name!r} is registered in the name server",
-                              "start the server that provides it; 'list' shows what is there")
-        where = describe(*ns_location(self.ns_host, self.ns_port))
-        return SetupError(f"no name server reachable at {where}", START_HINT)
+    def resolve(self, name: str) -> Pyro4.URI:
+        """The URI registered for `name`; NameServerNotFound or NotRegistered with a hint."""
+        with locate_ns() as ns:
+            try:
+                return ns.lookup(name)
+            except Pyro4.errors.NamingError:
+                raise NotRegistered(
+                    f"no object named {name!r} is registered in the name server",
+                    "start the server that provides it; 'list' shows what is there") from None
 
     def say(self, value: object) -> None:
         print(format_result(value), file=self.stdout, flush=True)
@@ -93,37 +109,44 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
     def report(self, exc: BaseException) -> None:
         """One `error:` line (plus a hint where there is one); --debug adds the traceback."""
         self.failures += 1
-        if isinstance(exc, (SetupError, UsageError, *USER_ERRORS)):
-            message = str(exc)
-        else:
-            message = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, UsageError):
+        self.exit_code = max(self.exit_code, getattr(exc, "exit_code", 1))
+        if isinstance(exc, Cancelled):
+            print(str(exc), file=sys.stderr, flush=True)
+            return
+        message = str(exc) if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, UsageError) and self.lastcmd:
             message = f"{message}; usage: {self._usage()}"
         print(f"error: {message}", file=sys.stderr)
         if getattr(exc, "hint", ""):
             print(f"hint: {exc.hint}", file=sys.stderr)
         if self.debug:
-            if hasattr(exc, "_pyroTraceback"):
-                print("".join(Pyro4.util.getPyroTraceback(type(exc), exc, exc.__traceback__)),
+            remote = exc.__cause__ if isinstance(exc, Refused) else exc
+            if hasattr(remote, "_pyroTraceback"):
+                print("".join(Pyro4.util.getPyroTraceback(type(remote), remote,
+                                                          remote.__traceback__)),
                       file=sys.stderr)
             else:
                 traceback.print_exception(exc, file=sys.stderr)
         sys.stderr.flush()
 
     def _usage(self) -> str:
-        command = getattr(self, "do_" + self.lastcmd.split(maxsplit=1)[0], None)
-        return (command.__doc__ or "").split(":", 1)[0]
+        method = getattr(self, "do_" + self.lastcmd.split(maxsplit=1)[0], None)
+        parser = getattr(method, "parser", None)
+        return parser.usage_line() if parser else ""
 
     @classmethod
-    def commands(cls) -> list[str]:
-        """The command names, as typed at the prompt."""
-        return sorted(name[3:] for name in dir(cls) if name.startswith("do_") and name != "do_EOF")
+    def commands(cls) -> dict[str, str]:
+        """{command: one-line summary}, as typed at the prompt."""
+        return {name[3:]: getattr(cls, name).__doc__.splitlines()[0]
+                for name in sorted(dir(cls)) if name.startswith("do_") and name != "do_EOF"}
 
     def onecmd(self, line: str) -> bool:
         self.lastcmd = line.strip()
         try:
             return bool(super().onecmd(line))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one reported line
+        except (Exception, KeyboardInterrupt) as exc:  # each failure becomes one reported line
+            if isinstance(exc, KeyboardInterrupt):
+                exc = Cancelled("cancelled")
             self.report(exc)
             return False
 
@@ -131,10 +154,11 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
         return False
 
     def default(self, line: str) -> bool:
-        self.failures += 1
-        print(f"error: unknown command {line.split()[0]!r}; type help for the list",
-              file=sys.stderr)
-        return False
+        word = line.split()[0]
+        near = difflib.get_close_matches(word, self.commands(), n=1)
+        self.lastcmd = ""
+        raise UsageError(f"unknown command {word!r}",
+                         f"did you mean {near[0]!r}?" if near else "type help for the list")
 
     # --- running: interactive, piped, one-shot ---------------------------------------------
 
@@ -146,77 +170,106 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
                 break
 
     def interact(self) -> None:
-        """The prompt, with readline history and tab completion; Ctrl-C cancels a command."""
+        """The prompt, with readline history (saved after every command) and completion."""
         try:
             import readline
-        except ImportError:  # pragma: no cover - not on every platform
+        except ImportError:  # not on every platform
             readline = None
         if readline is not None:
+            readline.set_history_length(HISTORY_LENGTH)
             try:
                 readline.read_history_file(HISTORY)
             except OSError:
                 pass
+        self.readline = readline
         intro = self.intro
         while True:
             try:
                 self.cmdloop(intro)
                 break
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # at the prompt itself, not in a command
                 print("^C (type quit to leave)", file=self.stdout)
                 intro = ""
-        if readline is not None:
+
+    def postcmd(self, stop: bool, line: str) -> bool:
+        readline = getattr(self, "readline", None)
+        if readline is not None and line.strip():
             try:
                 readline.write_history_file(HISTORY)
             except OSError:
                 pass
+        return stop
 
     # --- commands ----------------------------------------------------------------------------
 
-    def do_greet(self, arg: str) -> None:
-        """greet NAME: the greeting object's welcome message for NAME"""
-        if not arg.strip():
-            raise UsageError("NAME is missing")
-        self.say(self.call(GREETING, "welcomeMessage", arg.strip()))
+    def do_help(self, line: str) -> None:
+        """the commands, or how to use one (help COMMAND)"""
+        name = line.strip()
+        if not name:
+            width = max(map(len, self.commands()))
+            for command_name, summary in self.commands().items():
+                print(f"  {command_name:<{width}}  {summary}", file=self.stdout)
+            return
+        method = getattr(self, f"do_{name}", None)
+        if method is None or name == "EOF":
+            self.default(name)
+        parser = getattr(method, "parser", None)
+        print(parser.format_help().strip() if parser else method.__doc__, file=self.stdout)
 
-    do_add = _arithmetic_command("add", "+")
-    do_sub = _arithmetic_command("sub", "-")
-    do_mul = _arithmetic_command("mul", "*")
-    do_div = _arithmetic_command("div", "/")
-    do_pow = _arithmetic_command("pow", "**")
-    do_mod = _arithmetic_command("mod", "%")
+    @command("the greeting object's welcome message for NAME",
+             arg("name", metavar="NAME", nargs="+"))
+    def do_greet(self, args: argparse.Namespace) -> None:
+        self.say(self.call(names.GREETING, "welcomeMessage", " ".join(args.name)))
 
-    def do_calc(self, arg: str) -> None:
-        """calc EXPRESSION: evaluate arithmetic such as 5 + 3 * (2 - 1) on the compute object"""
-        if not arg.strip():
+    @command("evaluate arithmetic such as 5 + 3 * (2 - 1) on the compute object",
+             arg("expression", metavar="EXPRESSION", nargs=argparse.REMAINDER))
+    def do_calc(self, args: argparse.Namespace) -> None:
+        if not args.expression:
             raise UsageError("EXPRESSION is missing")
-        self.say(self.call(COMPUTE, "calc", arg.strip()))
+        self.say(self.call(names.COMPUTE, "calc", " ".join(args.expression)))
 
-    def do_pislice(self, arg: str) -> None:
-        """pislice A B: sum of (-1)^n/(2n+1) for n in A..B-1 (4 * pislice 0 N ~ pi)"""
-        a, b = split_args(arg, "A B")
-        self.say(self.call(COMPUTE, "pi_slice", parse_int("A", a), parse_int("B", b)))
+    @command("sum of (-1)^n/(2n+1) for n in A..B-1 (4 * pislice 0 N ~ pi)",
+             arg("a", metavar="A", type=whole_number), arg("b", metavar="B", type=whole_number))
+    def do_pislice(self, args: argparse.Namespace) -> None:
+        self.say(self.call(names.COMPUTE, "pi_slice", args.a, args.b))
 
-    def do_list(self, arg: str) -> None:
-        """list [PREFIX]: the names registered in the name server, with their URIs"""
-        with locate_ns(self.ns_host, self.ns_port) as ns:
-            names = ns.list(prefix=arg.strip() or None)
-        for name in sorted(names):
-            print(f"{name}  {names[name]}", file=self.stdout)
+    @command("the names registered in the name server, with their URIs",
+             arg("prefix", metavar="PREFIX", nargs="?"),
+             arg("--kind", help="only objects of this kind (metadata), e.g. compute.worker"))
+    def do_list(self, args: argparse.Namespace) -> None:
+        if args.prefix and args.kind:
+            raise UsageError("give PREFIX or --kind, not both")
+        with locate_ns() as ns:
+            if args.kind:
+                listed = ns.list(metadata_all={args.kind})
+            else:
+                listed = ns.list(prefix=args.prefix or None)
+        for name in sorted(listed):
+            print(f"{name}  {listed[name]}", file=self.stdout)
 
     def complete_list(self, text: str, *_: object) -> list[str]:
         try:
-            with locate_ns(self.ns_host, self.ns_port) as ns:
+            with locate_ns() as ns:
                 return sorted(ns.list(prefix=text or None))
-        except (SetupError, Pyro4.errors.PyroError):
+        except (Error, Pyro4.errors.PyroError):
             return []
 
-    def do_quit(self, arg: str) -> bool:
-        """quit: leave the client (also exit, or Ctrl-D)"""
+    def completenames(self, text: str, *ignored: object) -> list[str]:
+        return [name for name in self.commands() if name.startswith(text)]
+
+    @command("leave the client (also exit, or Ctrl-D)")
+    def do_quit(self, args: argparse.Namespace) -> bool:
         return True
 
-    do_exit = do_quit
+    @command("leave the client (also quit, or Ctrl-D)")
+    def do_exit(self, args: argparse.Namespace) -> bool:
+        return True
 
-    def do_EOF(self, arg: str) -> bool:  # noqa: N802 - the name cmd.Cmd gives Ctrl-D
+    def do_EOF(self, line: str) -> bool:
         """Ctrl-D: leave the client"""
         print(file=self.stdout)
         return True
+
+
+for _operation in OPERATIONS.values():  # add A B, sub A B, ...: one command per operation
+    setattr(Console, f"do_{_operation.name}", _operation_command(_operation))

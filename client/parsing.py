@@ -1,48 +1,89 @@
-"""Parsing command arguments and formatting results, shared by every client command."""
+"""Command arguments: argparse parsers that raise UsageError, number parsing, result formatting."""
 
 from __future__ import annotations
 
+import argparse
+import functools
 import shlex
+from collections.abc import Callable
+
+from compute.expression import evaluate
+from pyrokit.errors import UsageError
+
+MAX_EXACT_FLOAT = 2**53  # a float above this may not be the integer the user meant
 
 
-class UsageError(Exception):
-    """A command was typed with the wrong arguments."""
+class CommandParser(argparse.ArgumentParser):
+    """An argparse parser for one prompt command: errors raise UsageError, nothing exits."""
+
+    def __init__(self, name: str, summary: str) -> None:
+        super().__init__(prog=name, description=summary, add_help=False, exit_on_error=False,
+                         allow_abbrev=False)
+
+    def error(self, message: str):
+        raise UsageError(message)
+
+    def parse(self, line: str) -> argparse.Namespace:
+        """The arguments typed after the command (shell quoting rules)."""
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"cannot split the arguments: {exc}") from None
+        try:
+            return self.parse_args(words)
+        except argparse.ArgumentError as exc:
+            raise UsageError(str(exc)) from None
+
+    def usage_line(self) -> str:
+        return self.format_usage().removeprefix("usage: ").strip()
 
 
-def parse_number(name: str, text: str) -> int | float:
-    """An int if `text` is one, else a float; UsageError naming the argument otherwise."""
+def command(summary: str, *arguments: tuple[tuple[str, ...], dict], name: str = ""):
+    """Give a do_<name> method an argparse parser: it then receives the parsed arguments.
+
+    `summary` is the one line `help` shows; each argument is arg(*flags, **keywords).
+    """
+    def wrap(method: Callable) -> Callable:
+        parser = CommandParser(name or method.__name__.removeprefix("do_"), summary)
+        for flags, options in arguments:
+            parser.add_argument(*flags, **options)
+
+        @functools.wraps(method)
+        def do(self, line: str):
+            return method(self, parser.parse(line))
+
+        do.__doc__, do.parser = summary, parser
+        return do
+
+    return wrap
+
+
+def arg(*flags: str, **options: object) -> tuple[tuple[str, ...], dict]:
+    """One argument of a command, as argparse's add_argument takes it."""
+    return flags, options
+
+
+def number(text: str) -> int | float:
+    """An int if `text` is one, else a float (argparse type)."""
     for kind in (int, float):
         try:
             return kind(text)
         except ValueError:
             pass
-    raise UsageError(f"{name} must be a number (got {text!r})")
+    raise argparse.ArgumentTypeError(f"must be a number (got {text!r})")
 
 
-def parse_int(name: str, text: str) -> int:
+def whole_number(text: str) -> int:
+    """An integer written as 2000000000, 2_000_000_000, 2e9 or 10**9 (argparse type);
+    refused unless the value is exactly an integer."""
     try:
-        return int(text)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number (got {text!r})") from None
-
-
-def split_args(arg: str, names: str) -> list[str]:
-    """Exactly the arguments listed in `names` (e.g. "A B"), else a usage error."""
-    words, wanted = shlex.split(arg), names.split()
-    if len(words) != len(wanted):
-        raise UsageError(f"expected {len(wanted)} argument(s): {names} (got {len(words)})")
-    return words
-
-
-def pop_option(words: list[str], option: str) -> str | None:
-    """Remove `option VALUE` from `words` and return VALUE (None when absent)."""
-    if option not in words:
-        return None
-    index = words.index(option)
-    if index + 1 >= len(words):
-        raise UsageError(f"{option} needs a value")
-    value = words[index + 1]
-    del words[index:index + 2]
+        value = evaluate(text)
+    except (TypeError, ValueError, ArithmeticError):
+        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
+    if isinstance(value, float):
+        if not value.is_integer() or abs(value) > MAX_EXACT_FLOAT:
+            raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})")
+        value = int(value)
     return value
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
+import argparse
 from pathlib import Path
 
-from client.parsing import UsageError, parse_int, pop_option
+from client.parsing import arg, command, whole_number
 from client.progress import ProgressBar
-from compute.coordinator import PiRun, run_pi
+from compute.coordinator import PiRun, check_request, run_pi
+from pyrokit.errors import UsageError
 
 
 def report(run: PiRun) -> list[str]:
@@ -28,26 +29,29 @@ def report(run: PiRun) -> list[str]:
 
 
 class PiCommands:
-    """Mixed into the Console, whose name-server settings and `stdout` it uses."""
+    """Mixed into the Console, whose `stdout` it uses."""
 
-    def do_pi(self, arg: str) -> None:
-        """pi N [--workers K] [--slice S] [--json FILE]: pi from N Leibniz terms, sliced over every live compute worker (python -m compute)"""  # noqa: E501
-        words = shlex.split(arg)
-        workers, slice_terms, json_file = (pop_option(words, option)
-                                           for option in ("--workers", "--slice", "--json"))
-        if len(words) != 1:
-            raise UsageError(f"expected 1 argument: N (got {len(words)})")
+    @command("pi from N Leibniz terms over every live compute worker (python -m compute)",
+             arg("terms", metavar="N", type=whole_number,
+                 help="how many terms: 2000000000, 2_000_000_000, 2e9 or 2*10**9"),
+             arg("--workers", metavar="K", type=whole_number, help="use at most K workers"),
+             arg("--slice", metavar="S", type=whole_number,
+                 help="terms per slice (default: adapted to each worker's speed)"),
+             arg("--json", metavar="FILE", type=Path, help="also write the run to FILE"))
+    def do_pi(self, args: argparse.Namespace) -> None:
+        try:
+            check_request(args.terms, args.workers, args.slice)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
         bar = ProgressBar()
         try:
-            run = run_pi(parse_int("N", words[0]),
-                         workers=parse_int("K", workers) if workers else None,
-                         slice_terms=parse_int("S", slice_terms) if slice_terms else None,
-                         ns_host=self.ns_host, ns_port=self.ns_port, progress=bar)
+            run = run_pi(args.terms, workers=args.workers, slice_terms=args.slice,
+                         progress=bar)
         finally:
             bar.finish()
         for line in report(run):
             print(line, file=self.stdout)
-        if json_file:
-            Path(json_file).write_text(run.to_json() + "\n")
-            print(f"wrote {json_file}", file=self.stdout)
+        if args.json:
+            args.json.write_text(run.to_json() + "\n")
+            print(f"wrote {args.json}", file=self.stdout)
         self.stdout.flush()

@@ -19,9 +19,9 @@ import Pyro4
 import Pyro4.errors
 
 from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
-from compute.service import WORKER_METADATA
 from compute.slicing import Slice, SliceQueue, next_size
-from pyrokit.errors import SetupError
+from pyrokit import names
+from pyrokit.errors import Cancelled, NoWorkersError, TimedOut
 from pyrokit.naming import answering, locate_ns
 from pyrokit.proxy import Proxy
 
@@ -36,14 +36,6 @@ SLOWEST_RATE = 1e6         # terms/s below which a run is given up (see deadline
 LOST = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError, Pyro4.errors.DaemonError)
 
 Progress = Callable[[int, int, float], None]  # (terms done, terms, seconds so far)
-
-
-class NoWorkersError(SetupError):
-    """No compute worker is registered, or every one failed during the run."""
-
-
-class PiTimeoutError(SetupError):
-    """A run did not finish within its deadline."""
 
 
 @dataclass
@@ -82,10 +74,10 @@ class PiRun:
         return json.dumps(self.as_dict(), indent=2)
 
 
-def find_workers(ns_host: str | None = None, ns_port: int | None = None) -> dict[str, str]:
+def find_workers() -> dict[str, str]:
     """Every registered compute worker: {name: uri}, with one name-server query."""
-    with locate_ns(ns_host, ns_port) as ns:
-        return ns.list(metadata_all={WORKER_METADATA})
+    with locate_ns() as ns:
+        return ns.list(metadata_all={names.WORKER_KIND})
 
 
 def default_deadline(terms: int) -> float:
@@ -175,7 +167,7 @@ class _Run:
                 if self.over():
                     return
                 if time.perf_counter() > deadline:
-                    raise PiTimeoutError(
+                    raise TimedOut(
                         f"the run took longer than its deadline of {deadline - began:g} s; "
                         f"{self.done} of {self.terms} terms were done",
                         "workers are too slow or stuck: check them (list), or give more time")
@@ -186,17 +178,17 @@ class _Run:
 
 
 def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = None,
-           ns_host: str | None = None, ns_port: int | None = None,
            progress: Progress | None = None, deadline: float | None = None) -> PiRun:
     """4 * sum of the first `terms` Leibniz terms, sliced over (at most `workers`) workers.
 
     Only workers that answer a probe are used (a registry may still list dead ones). Raises
-    NoWorkersError when none answers or all fail, PiTimeoutError after `deadline` seconds
-    (default: default_deadline(terms)); KeyboardInterrupt cancels: no new slices are handed
-    out and each worker finishes at most the one it has.
+    NoWorkersError when none answers or all fail, TimedOut after `deadline` seconds
+    (default: default_deadline(terms)). Ctrl-C (KeyboardInterrupt) cancels: no new slices
+    are handed out, each worker finishes at most the one it has, and Cancelled says what
+    was done.
     """
     check_request(terms, workers, slice_terms)
-    found = find_workers(ns_host, ns_port)
+    found = find_workers()
     if not found:
         raise NoWorkersError("no compute workers are registered in the name server",
                              "start some (python -m compute), on this host or others")
@@ -219,6 +211,9 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
         thread.start()
     try:
         run.wait(progress, began, began + (deadline or default_deadline(terms)))
+    except KeyboardInterrupt:
+        raise Cancelled(f"pi cancelled after {run.done:.3g} of {terms:.3g} terms, "
+                        f"{time.perf_counter() - began:.1f} s") from None
     finally:
         run.cancelled.set()
     seconds = time.perf_counter() - began

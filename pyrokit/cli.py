@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from pyrokit import config, logs
-from pyrokit.errors import SetupError
+from pyrokit.errors import Error
 
 
 def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
@@ -19,11 +19,11 @@ def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
 
 
 def run(main: Callable[[], None]) -> None:
-    """Run an entry point, turning a SetupError into `fail` and Ctrl-C into a quiet exit."""
+    """Run an entry point, turning an Error into `fail` and Ctrl-C into a quiet exit."""
     try:
         main()
-    except SetupError as exc:
-        fail(str(exc), exc.hint)
+    except Error as exc:
+        fail(str(exc), exc.hint, exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
 
@@ -42,6 +42,7 @@ def add_log_option(parser: argparse.ArgumentParser) -> None:
 
 
 def setup(args: argparse.Namespace, identity: str = "server") -> None:
-    """Logging and Pyro4 configuration, once, at an entry point."""
+    """Logging, Pyro4 configuration and where the name server is, once, at an entry point."""
     logs.setup(args.log_level)
     config.configure(identity)
+    config.set_ns_location(getattr(args, "ns_host", None), getattr(args, "ns_port", None))

@@ -1,15 +1,63 @@
-"""Errors that a command-line entry point reports as one line plus a hint."""
+"""The project's errors: each carries a hint saying what to do next and the exit code it means.
+
+Remote objects raise Python's own exceptions (TypeError, ValueError, ...) at their boundary, as
+any Pyro4 client expects; these are for the programs around them.
+"""
 
 from __future__ import annotations
 
 
-class SetupError(Exception):
-    """Something outside the program is missing or misconfigured; `hint` says what to do."""
+class Error(Exception):
+    """Base of the project's errors; `hint` says what to do next."""
+
+    exit_code = 1
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
 
 
+class UsageError(Error):
+    """A command or option was given wrongly."""
+
+    exit_code = 2
+
+
+class SetupError(Error):
+    """Something outside the program is missing or misconfigured."""
+
+    exit_code = 2
+
+
 class NameServerNotFound(SetupError):
     """No Pyro4 name server answers at the configured location."""
+
+
+class NotRegistered(SetupError):
+    """No object is registered under the name asked for."""
+
+
+class NoWorkersError(SetupError):
+    """No compute worker answers, or every one failed during the run."""
+
+
+class StartError(SetupError):
+    """A process of the system did not come up."""
+
+
+class Unreachable(Error):
+    """A remote object did not answer: stopped, cut off, or too slow."""
+
+
+class Refused(Error):
+    """A remote object refused the call (bad arguments) or failed it; `__cause__` is its error."""
+
+
+class TimedOut(Error):
+    """Work did not finish within its deadline."""
+
+
+class Cancelled(Error):
+    """The user interrupted the work (Ctrl-C); the message says what was done."""
+
+    exit_code = 130

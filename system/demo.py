@@ -8,7 +8,9 @@ import tempfile
 from pathlib import Path
 
 from client.console import Console
-from system.local import HOST, LocalSystem, StartError
+from pyrokit import config
+from pyrokit.errors import StartError
+from system.local import HOST, LocalSystem
 
 # (command, whether it should succeed): the failing ones show what users see on bad input.
 STEPS: list[tuple[str, bool]] = [
@@ -52,7 +54,8 @@ def main() -> int:
             try:
                 print("starting the name server and the servers ...", flush=True)
                 system.start_all()
-                wrong = run_session(Console(HOST, system.ns_port), STEPS)
+                config.set_ns_location(HOST, system.ns_port)
+                wrong = run_session(Console(), STEPS)
             except StartError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1

@@ -9,16 +9,13 @@ from pathlib import Path
 import Pyro4.errors
 
 from chain.ring import node_name
-from pyrokit.errors import SetupError
-from pyrokit.naming import locate_ns
+from pyrokit import names
+from pyrokit.errors import SetupError, StartError
+from pyrokit.naming import answers, locate_ns
 from pyrokit.processes import ROOT, Process, free_port, python, wait_until
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0
-
-
-class StartError(RuntimeError):
-    """A process of the system did not come up; the message carries its log."""
 
 
 class LocalSystem:
@@ -94,11 +91,15 @@ class LocalSystem:
             return False
         return all(name in listed for name in names)
 
-    def announced(self, process_name: str, *names: str) -> bool:
-        """True once process `process_name` has printed that it registered all of `names`
-        (unlike `registered`, not fooled by a stale entry from a killed predecessor)."""
-        output = self.processes[process_name].log()
-        return all(f"registered {name} = " in output for name in names)
+    def serving(self, *names: str) -> bool:
+        """True when every one of `names` is registered and its object answers (unlike
+        `registered`, not fooled by a stale entry from a killed predecessor)."""
+        try:
+            with self.ns() as ns:
+                listed = ns.list()
+        except (SetupError, Pyro4.errors.PyroError):
+            return False
+        return all(name in listed and answers(listed[name], timeout=1.0) for name in names)
 
     def start_nameserver(self, storage: str | None = None, *extra: str) -> Process:
         """nameserver.sh on this system's port; registrations kept in the work dir by default."""
@@ -108,10 +109,10 @@ class LocalSystem:
         return self.start("nameserver", args, ready=self.registered)
 
     def start_server(self, *extra: str, name: str = "pyro_server",
-                     names: Sequence[str] = ("server", "example.compute")) -> Process:
+                     names: Sequence[str] = (names.GREETING, names.COMPUTE)) -> Process:
         """pyro_server.py with `extra` arguments, ready once `names` are registered."""
         args = python(str(ROOT / "pyro_server.py"), *extra)
-        return self.start(name, args, ready=lambda: self.announced(name, *names))
+        return self.start(name, args, ready=lambda: self.serving(*names))
 
     def start_ring_node(self, ident: int, size: int, *extra: str) -> Process:
         """Ring node `ident` of `size`: the server_chain_K script for a 3-ring, else
@@ -122,7 +123,7 @@ class LocalSystem:
         else:
             args = python("-m", "chain.server", "--id", str(ident), "--ring", str(size), *extra)
         return self.start(name, args,
-                          ready=lambda: self.announced(name, node_name(ident)))
+                          ready=lambda: self.serving(node_name(ident)))
 
     def start_ring(self, size: int = 3, *extra: str) -> None:
         for ident in range(1, size + 1):
@@ -130,9 +131,9 @@ class LocalSystem:
 
     def start_worker(self, index: int, *extra: str) -> Process:
         """Compute worker `index` (python -m compute), ready once it has registered."""
-        name, registered = f"worker{index}", f"example.compute.worker.{index}"
+        name, registered = f"worker{index}", f"{names.WORKER_PREFIX}{index}"
         args = python("-m", "compute", "--name", registered, *extra)
-        return self.start(name, args, ready=lambda: self.announced(name, registered))
+        return self.start(name, args, ready=lambda: self.serving(registered))
 
     def start_workers(self, count: int = 2, *extra: str) -> None:
         for index in range(1, count + 1):
@@ -144,7 +145,3 @@ class LocalSystem:
         self.start_server()
         self.start_ring()
         self.start_workers()
-
-    def client(self, *args: str) -> list[str]:
-        """The command line of pyro_client.py running `args` (environment: self.env)."""
-        return python(str(ROOT / "pyro_client.py"), *args)

@@ -9,7 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from system.local import HOST, LocalSystem, StartError
+from pyrokit.errors import StartError
+from system.local import HOST, LocalSystem
 
 DEFAULT_NS_PORT = 9090
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import Pyro4
 
+from pyrokit import config
+from pyrokit.processes import ROOT, python
 from pyrokit.proxy import Proxy
 from system.local import HOST, LocalSystem
 
@@ -25,9 +27,14 @@ def run_client(system: LocalSystem, *args: str, stdin: str | None = None,
                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """pyro_client.py with `args` against `system`'s name server; output captured as text."""
     return subprocess.run(
-        system.client(*args), input=stdin if stdin is not None else "", text=True,
+        client_command(*args), input=stdin if stdin is not None else "", text=True,
         capture_output=True, timeout=CLIENT_TIMEOUT, env={**system.env, **(env or {})},
     )
+
+
+def client_command(*args: str) -> list[str]:
+    """The command line of pyro_client.py running `args`."""
+    return python(str(ROOT / "pyro_client.py"), *args)
 
 
 def proxy(system: LocalSystem, name: str, timeout: float = 30.0) -> Pyro4.Proxy:
@@ -89,6 +96,17 @@ class Terminal:
         return code
 
 
+@contextmanager
+def name_server_of(system: LocalSystem) -> Iterator[None]:
+    """While the block runs, this test process finds `system`'s name server."""
+    before = config._ns_location
+    config.set_ns_location(HOST, system.ns_port)
+    try:
+        yield
+    finally:
+        config._ns_location = before
+
+
 def daemon_address(system: LocalSystem, name: str) -> tuple[str, int]:
     """The (host, port) of the daemon serving `name`."""
     with system.ns() as ns:
@@ -115,7 +133,7 @@ def closed_by_peer(sock, timeout: float) -> bool:
 def prompt(system: LocalSystem, history_dir: Path) -> Iterator[Terminal]:
     """The interactive client in a terminal, at its first prompt; it must quit cleanly."""
     env = {**system.env, "PYRO_CLIENT_HISTORY": str(history_dir / "history")}
-    terminal = Terminal(system.client(), env)
+    terminal = Terminal(client_command(), env)
     try:
         terminal.read_until("pyro> ")
         yield terminal

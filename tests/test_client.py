@@ -1,5 +1,7 @@
 """pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
 
+import json
+
 import pytest
 
 from tests.support import prompt, run_client
@@ -22,22 +24,52 @@ def test_one_shot_prints_the_bare_result(system, args, output):
     assert (result.returncode, result.stdout, result.stderr) == (0, output + "\n", "")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["div", "1", "0"], "error: b must not be zero for div"),
-    (["add", "x", "1"], "error: A must be a number (got 'x'); usage: add A B"),
-    (["add", "1"], "error: expected 2 argument(s): A B (got 1); usage: add A B"),
-    (["pislice", "5", "2"], "error: b must be >= a (got a=5, b=2)"),
-    (["calc", "9**9**9"], "error: pow(9, 387420489) would have more than 4000 digits"),
-    (["frobnicate"], "error: unknown command 'frobnicate'"),
+@pytest.mark.parametrize("args, code, lines", [
+    (["div", "1", "0"], 1, ["error: b must not be zero for div (got a=1, b=0)"]),
+    (["pislice", "5", "2"], 1, ["error: b must be >= a (got a=5, b=2)"]),
+    (["calc", "9**9**9"], 1, ["error: pow(9, 387420489) would have more than 4000 digits"]),
+    (["add", "x", "1"], 2, ["error: argument A: must be a number (got 'x'); usage: add A B"]),
+    (["add", "1"], 2, ["error: the following arguments are required: B; usage: add A B"]),
+    (["pi", "1.5"], 2, ["error: argument N: must be a whole number (got '1.5'); usage: pi "
+                        "[--workers K] [--slice S] [--json FILE] N"]),
+    (["gret", "Ana"], 2, ["error: unknown command 'gret'", "hint: did you mean 'greet'?"]),
 ])
-def test_one_shot_errors_are_one_line_on_stderr_and_exit_non_zero(system, args, message):
+def test_one_shot_errors_say_what_and_exit_1_or_2(system, args, code, lines):
     result = run_client(system, *args)
-    assert result.returncode != 0 and result.stdout == ""
-    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert (result.returncode, result.stdout) == (code, "")
+    assert result.stderr.splitlines() == lines
+
+
+@pytest.mark.parametrize("args, output", [
+    (["greet", "don't stop"], "Hi welcome don't stop"),
+    (["greet", "two  spaces"], "Hi welcome two  spaces"),
+    (["add", "2", "3", "--debug"], "5"),
+    (["--debug", "add", "2", "3"], "5"),
+    (["calc", "--", "-2 * 3"], "-6"),
+    (["pislice", "0", "4e0"], repr(76 / 105)),
+])
+def test_one_shot_keeps_the_users_quoting_and_takes_flags_anywhere(system, args, output):
+    result = run_client(system, *args)
+    assert (result.returncode, result.stdout, result.stderr) == (0, output + "\n", "")
+
+
+@pytest.mark.parametrize("terms", ["1e6", "1_000_000", "10**6", "1000000"])
+def test_pi_takes_any_exact_way_of_writing_n(system, terms, tmp_path):
+    out = tmp_path / f"run {terms}.json"
+    result = run_client(system, "pi", terms, f"--json={out}")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["terms"] == 1_000_000
+
+
+def test_a_chain_message_may_hold_quotes_and_option_like_words(system):
+    result = run_client(system, "chain", "--start", "2", "--", "don't --stop")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:4] == [
+        "passed on from 2", "passed on from 3", "passed on from 1", "complete at 2"]
 
 
 def test_debug_shows_the_remote_traceback(system):
-    result = run_client(system, "--debug", "div", "1", "0")
+    result = run_client(system, "div", "1", "0", "--debug")
     assert result.stderr.startswith("error: b must not be zero")
     assert "Remote traceback" in result.stderr and "compute/arithmetic.py" in result.stderr
 
@@ -56,24 +88,29 @@ def test_piped_commands_run_without_a_prompt(system):
     assert (result.returncode, result.stdout, result.stderr) == (0, "5\n20\nHi welcome Bob\n", "")
 
 
-def test_piped_commands_keep_going_after_an_error_and_exit_non_zero(system):
+def test_piped_commands_keep_going_after_an_error_and_exit_with_the_worst_code(system):
     result = run_client(system, stdin="div 1 0\nadd 1 1\nquit\nadd 9 9\n")
     assert result.stdout == "2\n" and result.returncode == 1
+    assert run_client(system, stdin="add 1\ndiv 1 0\n").returncode == 2
     assert result.stderr.startswith("error: b must not be zero")
 
 
 def test_interactive_prompt_runs_commands_with_help(system, tmp_path):
     with prompt(system, tmp_path) as terminal:
         assert "5" in terminal.run("add 2 3")
-        assert "pislice A B" in terminal.run("help pislice")
+        assert "usage: pislice A B" in terminal.run("help pislice")
+        listing = terminal.run("help")
+        assert "  floordiv  a // b (floor division)" in listing and "EOF" not in listing
         assert "error: b must not be zero" in terminal.run("div 1 0")
+        # saved after every command, not only at exit
+        assert "div 1 0" in (tmp_path / "history").read_text()
         assert "1024" in terminal.run("calc 2 ** 10")
     assert "add 2 3" in (tmp_path / "history").read_text()
 
 
 def test_without_a_name_server_the_client_says_how_to_start_one(own_system):
     result = run_client(own_system, "add", "1", "2")
-    assert result.returncode != 0
+    assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: no name server reachable at 127.0.0.1:")
     assert lines[1].startswith("hint: start one with ./nameserver.sh")
@@ -82,7 +119,7 @@ def test_without_a_name_server_the_client_says_how_to_start_one(own_system):
 def test_an_object_that_is_not_registered_gets_a_hint(own_system):
     own_system.start_nameserver()
     result = run_client(own_system, "greet", "Ana")
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "error: no object named 'server' is registered in the name server",
         "hint: start the server that provides it; 'list' shows what is there",

@@ -2,13 +2,15 @@
 
 import json
 import math
+import re
+import time
 
 import pytest
 
-from compute.coordinator import NoWorkersError, run_pi
+from compute.coordinator import run_pi
 from compute.kernel import pi_slice
-from system.local import HOST
-from tests.support import prompt, run_client
+from pyrokit.errors import NoWorkersError
+from tests.support import Terminal, client_command, name_server_of, prompt, run_client
 
 WORKERS = ["example.compute.worker.1", "example.compute.worker.2"]
 
@@ -24,7 +26,8 @@ def relative(a: float, b: float) -> float:
 
 
 def pi_on(system, terms, **options):
-    return run_pi(terms, ns_host=HOST, ns_port=system.ns_port, **options)
+    with name_server_of(system):
+        return run_pi(terms, **options)
 
 
 def test_a_run_uses_every_worker_and_matches_the_reference(system):
@@ -111,13 +114,31 @@ def test_one_shot_prints_the_run_and_writes_json(system, tmp_path):
     assert all({"name", "slices", "terms", "seconds"} <= set(w) for w in data["workers"])
 
 
+CANCELLED = re.compile(r"pi cancelled after (\S+) of 2e\+12 terms, ([\d.]+) s")
+
+
 def test_the_prompt_runs_pi_and_ctrl_c_cancels_a_long_run(system, tmp_path):
     with prompt(system, tmp_path) as terminal:
         assert "pi       3.1415" in terminal.run("pi 10000000 --workers 1")
-        terminal.type("pi 2000000000000")  # ~20 minutes of work
-        terminal.read_until("pi 2000000000000")
+        terminal.type("pi 2e12")  # ~20 minutes of work
+        terminal.read_until("pi 2e12")
         terminal.read_until("\r[")  # the progress bar: the run is under way
         terminal.type("\x03")  # Ctrl-C
-        terminal.read_until("type quit to leave")
-        terminal.type("pi 100000000")  # the workers are free again: no slice left running
-        terminal.read_until("workers  2", timeout=30)
+        done, seconds = CANCELLED.search(terminal.read_until("pyro> ", timeout=10)).groups()
+        assert 0 < float(done) < 2e12 and float(seconds) > 0
+        # No slice of the cancelled run is left: the workers are free at once for the next.
+        began = time.monotonic()
+        terminal.type("pi 100000000")
+        terminal.read_until("workers  2", timeout=10)
+        assert time.monotonic() - began < 5
+
+
+def test_ctrl_c_during_a_one_shot_pi_says_what_was_done_and_exits_130(system):
+    terminal = Terminal(client_command("pi", "2e12"), system.env)
+    try:
+        terminal.read_until("\r[")  # the progress bar: the run is under way
+        terminal.type("\x03")  # Ctrl-C
+        assert CANCELLED.search(terminal.read_until(" s\r\n", timeout=10))
+        assert terminal.process.wait(timeout=10) == 130
+    finally:
+        terminal.close()

@@ -6,13 +6,20 @@ import time
 
 import pytest
 
-from compute.coordinator import NoWorkersError, PiTimeoutError, run_pi
+from compute.coordinator import run_pi
+from pyrokit.errors import NoWorkersError, TimedOut
 from pyrokit.processes import python, wait_until
 from pyrokit.serving import Registration, Server
 from system.local import HOST, ROOT
-from tests.support import proxy, run_client
+from tests.support import name_server_of, proxy, run_client
 
 STOCK = "stock"
+
+
+@pytest.fixture(autouse=True)
+def in_process_calls_use_the_tests_name_server(own_system):
+    with name_server_of(own_system):
+        yield
 
 
 def start_nameserver(system, kind, *extra):
@@ -61,7 +68,7 @@ def test_a_port_reused_by_another_daemon_is_a_lost_worker_not_a_failed_run(own_s
     # Another server takes the dead worker's port: it answers, but serves no such object.
     own_system.start_server("--port", str(uri.port))
     own_system.start_worker(2)
-    run = run_pi(10_000_000, ns_host=HOST, ns_port=own_system.ns_port)
+    run = run_pi(10_000_000)
     assert [w.name for w in run.workers] == ["example.compute.worker.2"]
 
 
@@ -70,15 +77,15 @@ def test_with_every_registered_worker_dead_pi_says_so(own_system):
     own_system.start_worker(1)
     own_system.processes.pop("worker1").kill()
     with pytest.raises(NoWorkersError, match="none of the 1 registered compute workers answers"):
-        run_pi(1000, ns_host=HOST, ns_port=own_system.ns_port)
+        run_pi(1000)
 
 
 def test_a_run_ends_at_its_deadline(own_system):
     start_nameserver(own_system, "ours")
     own_system.start_worker(1)
     began = time.monotonic()
-    with pytest.raises(PiTimeoutError, match="deadline of 0.5 s"):
-        run_pi(10**12, ns_host=HOST, ns_port=own_system.ns_port, deadline=0.5)
+    with pytest.raises(TimedOut, match="deadline of 0.5 s"):
+        run_pi(10**12, deadline=0.5)
     assert time.monotonic() - began < 5
 
 
@@ -121,7 +128,7 @@ class Nobody:
 def test_stop_leaves_a_name_that_another_server_took(own_system):
     start_nameserver(own_system, "ours")
     server = Server([Registration("test.taken", Nobody())], HOST,
-                    ns_host=HOST, ns_port=own_system.ns_port, recheck_seconds=0.2)
+                    recheck_seconds=0.2)
     server.start()
     try:
         with own_system.ns() as ns:
@@ -137,7 +144,7 @@ def test_stop_leaves_a_name_that_another_server_took(own_system):
 def test_the_keeper_re_registers_a_missing_name_and_survives_failures(own_system, monkeypatch):
     start_nameserver(own_system, "ours")
     server = Server([Registration("test.kept", Nobody())], HOST,
-                    ns_host=HOST, ns_port=own_system.ns_port, recheck_seconds=0.1)
+                    recheck_seconds=0.1)
     server.start()
     failures = []
     recheck = Server._recheck
