@@ -20,8 +20,7 @@ from pathlib import Path
 
 import Pyro4
 
-from pyrokit import config
-from pyrokit.naming import pyroname
+from pyrokit import config, names
 from system.local import HOST, LocalSystem
 
 CONNECT_TIMEOUT = 60.0
@@ -54,14 +53,16 @@ HEADER = "| clients | calls | calls/s | p50 ms | p99 ms | errors |\n|---:|---:|-
 def _client(index: int, ns: tuple[str | None, int | None], calls: int, deadline: float,
             barrier: threading.Barrier, result: LoadResult, lock: threading.Lock) -> None:
     greeting = index % 2 == 0
-    name = "server" if greeting else "example.compute"
+    name = names.GREETING if greeting else names.COMPUTE
     latencies, errors, done = [], {}, 0
 
     def fail(kind: str) -> None:
         errors[kind] = errors.get(kind, 0) + 1
 
     try:
-        with Pyro4.Proxy(pyroname(name, *ns)) as proxy:
+        host, port = ns
+        uri = f"PYRONAME:{name}@{host}:{port}" if host else f"PYRONAME:{name}"
+        with Pyro4.Proxy(uri) as proxy:
             proxy._pyroTimeout = CONNECT_TIMEOUT
             proxy._pyroBind()
             barrier.wait(CONNECT_TIMEOUT)  # every client connected before anyone calls

@@ -11,13 +11,24 @@ from pathlib import Path
 
 from bench.timing import median_seconds
 from compute.coordinator import run_pi
-from compute.kernel import pi_slice, pi_slice_python
+from compute.kernel import pi_slice
 from pyrokit import config
 from system.local import HOST, LocalSystem
 
 KERNEL_TERMS = 1_000_000_000
 PYTHON_TERMS = 5_000_000
 WORKER_TERMS = 4_000_000_000
+
+
+
+def pi_slice_python(a: int, b: int) -> float:
+    """The same sum as a plain Python loop: the reference the kernel is measured against."""
+    total = 0.0
+    sign = -1.0 if a % 2 else 1.0
+    for n in range(a, b):
+        total += sign / (2 * n + 1)
+        sign = -sign
+    return total
 
 
 def kernel_rates() -> tuple[float, float]:

@@ -31,13 +31,12 @@ class ChainNode:
     """
 
     def __init__(self, ident: int, size: int, successor: str | None = None, heal: bool = True,
-                 hop_timeout: float = DEFAULT_HOP_TIMEOUT, max_hops: int = ring.DEFAULT_MAX_HOPS,
-                 ns_host: str | None = None, ns_port: int | None = None) -> None:
+                 hop_timeout: float = DEFAULT_HOP_TIMEOUT,
+                 max_hops: int = ring.DEFAULT_MAX_HOPS) -> None:
         self.ident, self.size = ident, size
         self.name = ring.node_name(ident)
         self.successor = successor or ring.node_name(ring.successor(ident, size))
         self.heal, self.hop_timeout, self.max_hops = heal, hop_timeout, max_hops
-        self.ns_host, self.ns_port = ns_host, ns_port
         # One proxy per worker thread: a Pyro4 proxy serialises its calls, and messages
         # going round concurrently would otherwise wait on each other around the ring.
         self._local = threading.local()
@@ -95,7 +94,7 @@ class ChainNode:
         proxies = self._local.__dict__.setdefault("proxies", {})
         proxy = proxies.get(name)
         if proxy is None:
-            proxy = proxies[name] = Proxy(pyroname(name, self.ns_host, self.ns_port))
+            proxy = proxies[name] = Proxy(pyroname(name))
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
@@ -125,7 +124,7 @@ class ChainNode:
     def _registered_nodes(self) -> dict[str, str]:
         """{name: uri} of the ring nodes in the name server."""
         try:
-            with locate_ns(self.ns_host, self.ns_port) as ns:
+            with locate_ns() as ns:
                 return ns.list(prefix=ring.PREFIX)
         except (SetupError, Pyro4.errors.PyroError) as exc:
             reason = f"and the name server is not answering: {exc}"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-PREFIX = "example.chainTopology."
+from pyrokit import names
+
+PREFIX = names.RING_PREFIX
 MAX_ITEMS = 256
 MAX_ITEM_CHARS = 1000
 DEFAULT_MAX_HOPS = 64

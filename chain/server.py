@@ -12,11 +12,10 @@ import Pyro4
 
 from chain import ring
 from chain.node import DEFAULT_HOP_TIMEOUT, ChainNode, budget
-from pyrokit import cli
+from pyrokit import cli, names
 from pyrokit.errors import SetupError
 from pyrokit.serving import Registration, Server
 
-RING_METADATA = "chain.node"
 CALLER_SHARE = 0.9  # of the caller's timeout, for the ring; the rest for the call itself
 
 
@@ -66,9 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     cli.setup(args)
     args.hop_timeout = hop_timeout(args.hop_timeout, args.ring)
     node = ChainNode(args.id, args.ring, args.next, args.heal, args.hop_timeout, args.max_hops,
-                     args.ns_host, args.ns_port)
-    registration = Registration(node.name, node, frozenset({RING_METADATA}))
-    Server([registration], args.host, args.port, args.ns_host, args.ns_port).run()
+)
+    registration = Registration(node.name, node, frozenset({names.RING_KIND}))
+    Server([registration], args.host, args.port).run()
 
 
 def launch(ident: int, size: int = 3) -> None:

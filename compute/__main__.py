@@ -10,25 +10,23 @@ import argparse
 import os
 import socket
 
-from compute.service import WORKER_METADATA, Compute
-from pyrokit import cli
+from compute.service import Compute
+from pyrokit import cli, names
 from pyrokit.serving import Registration, Server
-
-WORKER_PREFIX = "example.compute.worker."
 
 
 def default_name() -> str:
-    return f"{WORKER_PREFIX}{socket.gethostname()}.{os.getpid()}"
+    return f"{names.WORKER_PREFIX}{socket.gethostname()}.{os.getpid()}"
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", help=f"name to register (default {WORKER_PREFIX}HOST.PID)")
+    parser.add_argument("--name", help=f"name to register (default {names.WORKER_PREFIX}HOST.PID)")
     cli.add_server_options(parser)
     args = parser.parse_args(argv)
     cli.setup(args)
-    worker = Registration(args.name or default_name(), Compute(), frozenset({WORKER_METADATA}))
-    Server([worker], args.host, args.port, args.ns_host, args.ns_port).run()
+    worker = Registration(args.name or default_name(), Compute(), frozenset({names.WORKER_KIND}))
+    Server([worker], args.host, args.port).run()
 
 
 if __name__ == "__main__":

@@ -59,13 +59,3 @@ def pi_slice(a: int, b: int) -> float:
         np.divide(2.0, m, out=m)  # np.reciprocal measured at half the speed of a division
         pair_sums.append(float(m.sum()))
     return math.fsum(singles + pair_sums)
-
-
-def pi_slice_python(a: int, b: int) -> float:
-    """The same sum as a plain Python loop: the reference the kernel is measured against."""
-    total = 0.0
-    sign = -1.0 if a % 2 else 1.0
-    for n in range(a, b):
-        total += sign / (2 * n + 1)
-        sign = -sign
-    return total

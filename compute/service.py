@@ -9,15 +9,13 @@ import Pyro4
 
 from compute import arithmetic, expression, kernel
 
-WORKER_METADATA = "compute.worker"
 
-
-def _binary(op: str, doc: str):
+def _binary(op: arithmetic.Operation):
     def method(self, a, b):
-        return arithmetic.apply(op, a, b)
+        return arithmetic.apply(op.name, a, b)
 
-    method.__name__, method.__doc__ = op, doc
-    return method
+    method.__name__, method.__doc__ = op.name, op.doc
+    return Pyro4.expose(method)
 
 
 @Pyro4.expose
@@ -28,13 +26,6 @@ class Compute:
     Every method checks its arguments and raises TypeError/ValueError/ZeroDivisionError naming
     the argument and the rule, so one bad call never affects the next.
     """
-
-    add = _binary("add", "a + b")
-    sub = _binary("sub", "a - b")
-    mul = _binary("mul", "a * b")
-    div = _binary("div", "a / b (true division)")
-    pow = _binary("pow", "a ** b")
-    mod = _binary("mod", "a % b")
 
     def calc(self, expression_text):
         """The value of an arithmetic expression such as "5 + 3 * (2 - 1)"."""
@@ -47,3 +38,7 @@ class Compute:
     def info(self):
         """Where this object runs: host name and process id."""
         return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+for _operation in arithmetic.OPERATIONS.values():  # add(a, b), sub(a, b), ...
+    setattr(Compute, _operation.name, _binary(_operation))

@@ -44,14 +44,26 @@ def configure(identity: str = "server") -> None:
         tls.configure(identity)
 
 
-def ns_location(host: str | None = None, port: int | None = None) -> tuple[str | None, int | None]:
-    """Where to find the name server: arguments first, then PYRO_NS_HOST/PYRO_NS_PORT.
+_ns_location: tuple[str | None, int | None] | None = None
+
+
+def set_ns_location(host: str | None = None, port: int | None = None) -> None:
+    """Decide, once, where this process finds the name server: `host`/`port` (from
+    --ns-host/--ns-port) where given, else PYRO_NS_HOST/PYRO_NS_PORT.
 
     (None, None) when nothing is configured: Pyro4's own search, localhost first and then a
     broadcast on the LAN. A port given without a host means that port on PYRO_NS_HOST.
     """
+    global _ns_location
     if port is None and "PYRO_NS_PORT" in os.environ:
         port = Pyro4.config.NS_PORT
     if host is None and ("PYRO_NS_HOST" in os.environ or port is not None):
         host = Pyro4.config.NS_HOST
-    return host, port
+    _ns_location = host, port
+
+
+def ns_location() -> tuple[str | None, int | None]:
+    """Where this process finds the name server (see set_ns_location)."""
+    if _ns_location is None:
+        set_ns_location()
+    return _ns_location

@@ -29,8 +29,10 @@ def describe(host: str | None, port: int | None) -> str:
 
 
 def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
-    """A bound proxy to the name server; raises NameServerNotFound with a hint."""
-    host, port = ns_location(host, port)
+    """A bound proxy to the name server (the configured one unless `host`/`port` are given);
+    raises NameServerNotFound with a hint."""
+    if host is None and port is None:
+        host, port = ns_location()
     try:
         ns = Pyro4.locateNS(host=host, port=port)
     except Pyro4.errors.NamingError as exc:
@@ -42,9 +44,9 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
     return ns
 
 
-def pyroname(name: str, host: str | None = None, port: int | None = None) -> str:
+def pyroname(name: str) -> str:
     """A PYRONAME: URI for `name` that resolves through the configured name server."""
-    host, port = ns_location(host, port)
+    host, port = ns_location()
     if host is None:
         return f"PYRONAME:{name}"
     return f"PYRONAME:{name}@{host}:{port or Pyro4.config.NS_PORT}"

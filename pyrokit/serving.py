@@ -44,13 +44,10 @@ class Server:
         registrations: Iterable[Registration],
         host: str | None = None,
         port: int = 0,
-        ns_host: str | None = None,
-        ns_port: int | None = None,
         recheck_seconds: float = RECHECK_SECONDS,
     ) -> None:
         self.registrations = list(registrations)
         self.host, self.port = host, port
-        self.ns_host, self.ns_port = ns_host, ns_port
         self.recheck_seconds = recheck_seconds
         self.uris: dict[str, Pyro4.URI] = {}
         self.daemon: Pyro4.Daemon | None = None
@@ -60,7 +57,7 @@ class Server:
 
     def start(self) -> dict[str, Pyro4.URI]:
         """Bind, claim every name and start serving in the background."""
-        ns = locate_ns(self.ns_host, self.ns_port)
+        ns = locate_ns()
         try:
             self.daemon = Pyro4.Daemon(host=self.host, port=self.port)
         except (OSError, Pyro4.errors.CommunicationError) as exc:
@@ -114,7 +111,7 @@ class Server:
         self._stopping.set()
         if self.uris:
             try:
-                with locate_ns(self.ns_host, self.ns_port) as ns:
+                with locate_ns() as ns:
                     for name, uri in self.uris.items():
                         if unregister(ns, name, uri):
                             log.info("unregistered %s", name)
@@ -149,7 +146,7 @@ class Server:
         ns = None
         while not self._stopping.wait(self.recheck_seconds):
             try:
-                ns = ns or locate_ns(self.ns_host, self.ns_port)
+                ns = ns or locate_ns()
                 self._recheck(ns)
             except (SetupError, Pyro4.errors.PyroError) as exc:
                 log.debug("name server check failed: %s", exc)

@@ -15,7 +15,7 @@ from tests.support import proxy
 
 def start_counter(system, log):
     args = python("-m", "tests.counting_server", "--log", str(log))
-    return system.start("counter", args, ready=lambda: system.announced("counter", NAME))
+    return system.start("counter", args, ready=lambda: system.serving(NAME))
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import pytest
 
-from compute.kernel import MAX_TERMS_PER_CALL, pi_slice, pi_slice_python
+from bench.pi import pi_slice_python
+from compute.kernel import MAX_TERMS_PER_CALL, pi_slice
 from tests.support import proxy
 
 

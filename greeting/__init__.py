@@ -1,0 +1,1 @@
+"""The greeting object of Pyro4's tutorial, registered as `server`."""

@@ -1,0 +1,16 @@
+"""The names the system's objects register under, and the metadata that marks each kind.
+
+Clients find objects by these names (`PYRONAME:server`), and by kind with a metadata query
+(`ns.list(metadata_all={WORKER})`), as Pyro4's name server allows.
+"""
+
+GREETING = "server"                          # the Pyro4 tutorial's name, kept as it is
+COMPUTE = "example.compute"
+WORKER_PREFIX = "example.compute.worker."    # + HOST.PID: one per compute worker
+RING_PREFIX = "example.chainTopology."       # + K: ring node K
+
+# Metadata: the kind of object a name serves.
+GREETING_KIND = "greeting"
+COMPUTE_KIND = "compute"
+WORKER_KIND = "compute.worker"
+RING_KIND = "chain.node"
