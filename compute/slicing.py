@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from compute.kernel import MAX_TERMS_PER_CALL
 
-FIRST_SLICE = 10_000_000      # ~10 ms at this kernel's speed: a first measurement, cheaply
+FIRST_SLICE = 10_000_000      # a first measurement of a worker's speed, cheaply
 MIN_SLICE = 1_000_000
-TARGET_SECONDS = 0.25         # a ~0.3 ms round trip is then ~0.1% of a slice; Ctrl-C waits
+TARGET_SECONDS = 0.25         # a round trip is then a small share of a slice; Ctrl-C waits
                               # for at most one slice per worker
 
 

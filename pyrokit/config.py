@@ -14,8 +14,8 @@ from pyrokit import tls, transport
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
 # - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
 #   an unbounded one.
-# - SERIALIZER (what this process's proxies send): json measured 1.3x serpent's calls/s and
-#   3.5x in batches (bench/).
+# - SERIALIZER (what this process's proxies send): json is faster than serpent, much more
+#   so in batches (bench/RESULTS.md).
 # - SERIALIZERS_ACCEPTED (what daemons take): json and serpent. Pyro4 also accepts marshal,
 #   which Python documents as unsafe against malicious data; pickle stays refused.
 DEFAULTS = {

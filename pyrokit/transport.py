@@ -8,7 +8,7 @@ silent) connections deny everyone else. This server keeps Pyro4's model and adds
   HANDSHAKE_SECONDS is closed;
 - an I/O deadline instead of a socket timeout: a connection blocked in one receive or send for
   longer than COMMTIMEOUT is closed, by a reaper thread, so the sockets can stay blocking (a
-  socket timeout costs a poll() on every read, measured ~6% of a call);
+  socket timeout costs a poll() on every read);
 - eviction when full: a new connection that finds every worker taken closes the connections
   that have waited longest for their clients (never one whose call is running) and takes a
   freed worker. A proxy whose idle connection was closed reconnects before its next call
