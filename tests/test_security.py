@@ -1,8 +1,11 @@
 """Only safe serializers, bounded messages, malformed bytes, mutual TLS, exposure warnings."""
 
+import os
 import pickle
+import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import Pyro4
@@ -12,7 +15,7 @@ import Pyro4.util
 import pytest
 
 from pyrokit import tls
-from pyrokit.processes import python
+from pyrokit.processes import python, wait_until
 from system.local import ROOT
 from tests.support import closed_by_peer, daemon_address, proxy, run_client
 
@@ -103,11 +106,16 @@ def test_the_client_refuses_to_send_an_oversized_message(system):
 
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory):
-    """Our CA's directories (localhost/, client/, 127.0.0.1/) and a foreign CA's."""
+    """Our CA's directories (localhost/, client/, 127.0.0.1/), a foreign CA's, and stranger/:
+    a client that trusts our CA but holds the foreign CA's client certificate."""
     base = tmp_path_factory.mktemp("certs")
     make_certs(base / "ours")
     make_certs(base / "ours", "127.0.0.1")
     make_certs(base / "foreign")
+    (base / "stranger").mkdir()
+    shutil.copy(base / "ours" / "client" / "ca.crt", base / "stranger")
+    for name in ("client.crt", "client.key"):
+        shutil.copy(base / "foreign" / "client" / name, base / "stranger")
     return base
 
 
@@ -140,11 +148,28 @@ def speak_tls(monkeypatch):
 def tls_system(own_system, certs, speak_tls):
     """A system with TLS on, all from one directory holding server and client certificates
     (a machine running both); this test process speaks TLS as the client."""
+    return start_tls_system(own_system, certs, speak_tls)
+
+
+# Pyro4's own DEBUG log: among others, "handshake failed" for each connection refused before
+# Pyro's handshake, so before any call.
+PYRO_DEBUG_LOG = {"PYRO_LOGLEVEL": "DEBUG", "PYRO_LOGFILE": "{stderr}", "LOG_LEVEL": "DEBUG"}
+NO_DEBUG_LOG = {"PYRO_LOGLEVEL": "", "LOG_LEVEL": ""}
+
+
+@pytest.fixture
+def logged_tls_system(own_system, certs, speak_tls):
+    """tls_system whose servers log what Pyro4 does (run clients with NO_DEBUG_LOG)."""
+    own_system.env.update(PYRO_DEBUG_LOG)
+    return start_tls_system(own_system, certs, speak_tls)
+
+
+def start_tls_system(system, certs, speak_tls):
     speak_tls(certs / "ours" / "localhost", "client")
-    own_system.env["TLS_DIR"] = str(certs / "ours" / "localhost")
-    own_system.start_nameserver()
-    own_system.start_server()
-    return own_system
+    system.env["TLS_DIR"] = str(certs / "ours" / "localhost")
+    system.start_nameserver()
+    system.start_server()
+    return system
 
 
 def test_make_certs_gives_each_machine_only_the_keys_it_needs(tmp_path):
@@ -179,14 +204,58 @@ def test_with_tls_the_client_needs_only_the_ca_and_its_own_certificate(tls_syste
     assert (result.returncode, result.stdout) == (0, "5\n"), result.stderr
 
 
-@pytest.mark.parametrize("tls_dir", ["", "foreign"], ids=["no-tls", "foreign-ca"])
+REFUSED = {  # TLS_DIR of a client without our certificate, under the certs directory
+    "no-tls": None,                                # speaks plain Pyro to TLS servers
+    "foreign-ca": "foreign/localhost",             # another CA's certificates throughout
+    "foreign-client-certificate": "stranger",      # trusts our CA; another CA's certificate
+}
+
+
+@pytest.mark.parametrize("client", REFUSED)
 @pytest.mark.parametrize("command", [["list"], ["add", "2", "3"], ["greet", "Eve"]])
-def test_with_tls_a_client_without_our_certificate_is_refused(tls_system, certs, tls_dir,
+def test_with_tls_a_client_without_our_certificate_is_refused(logged_tls_system, certs, client,
                                                               command):
-    env = {"TLS_DIR": str(certs / tls_dir / "localhost") if tls_dir else ""}
-    result = run_client(tls_system, *command, env=env)
-    assert result.returncode != 0 and result.stdout == ""
-    assert result.stderr.startswith("error: ")
+    nameserver = logged_tls_system.processes["nameserver"]
+    seen = len(nameserver.log())
+    tls_dir = str(certs / REFUSED[client]) if REFUSED[client] else ""
+    result = run_client(logged_tls_system, *command, env={"TLS_DIR": tls_dir, **NO_DEBUG_LOG})
+    assert (result.returncode != 0, result.stdout) == (True, "")
+    error, hint = result.stderr.splitlines()
+    assert error.startswith("error: ") and hint.startswith("hint: ")
+    # The name server, which every command asks first, refused it before any call.
+    wait_until(lambda: "handshake failed" in nameserver.log()[seen:], timeout=10,
+               what="the name server to refuse the handshake")
+
+
+NO_CERTIFICATE_CLIENT = """
+import sys, Pyro4
+Pyro4.config.SSL, Pyro4.config.SSL_CACERTS = True, sys.argv[1]
+print(Pyro4.locateNS("127.0.0.1", int(sys.argv[2])).list())
+"""
+
+
+def test_with_tls_a_client_presenting_no_certificate_cannot_list_names(logged_tls_system,
+                                                                      certs):
+    """A stock Pyro4 client with SSL on that trusts our CA but has no certificate itself."""
+    nameserver = logged_tls_system.processes["nameserver"]
+    seen = len(nameserver.log())
+    ca, port = str(certs / "ours" / "client" / "ca.crt"), str(logged_tls_system.ns_port)
+    result = subprocess.run([sys.executable, "-c", NO_CERTIFICATE_CLIENT, ca, port],
+                            capture_output=True, text=True, timeout=60, env=os.environ)
+    assert (result.returncode != 0, result.stdout) == (True, "")
+    assert "NamingError: Failed to locate the nameserver" in result.stderr
+    wait_until(lambda: "handshake failed" in nameserver.log()[seen:], timeout=10,
+               what="the name server to refuse the handshake")
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: pyrokit/naming.py locate_ns reports a TLS "
+                   "failure as 'no name server reachable' with the hint to start one")
+@pytest.mark.parametrize("client", ["foreign-ca", "foreign-client-certificate"])
+def test_with_tls_a_refused_client_is_told_the_certificates_do_not_match(tls_system, certs,
+                                                                        client):
+    result = run_client(tls_system, "list", env={"TLS_DIR": str(certs / REFUSED[client])})
+    assert result.returncode != 0
+    assert "TLS" in result.stderr.splitlines()[-1]
 
 
 def test_with_tls_the_server_itself_refuses_a_plain_connection(tls_system):
