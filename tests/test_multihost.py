@@ -21,9 +21,7 @@ from pyrokit.processes import ROOT, wait_until
 from tests.netns import Network, unavailable_reason
 from tests.support import Terminal
 
-pytestmark = [pytest.mark.multihost,
-              pytest.mark.skipif(unavailable_reason() is not None,
-                                 reason=str(unavailable_reason()))]
+pytestmark = pytest.mark.multihost
 
 START_TIMEOUT = 30
 RECOVERY_TIMEOUT = 30
@@ -53,8 +51,17 @@ def host_env(lan, host) -> dict[str, str]:
             "XDG_STATE_HOME": str(lan.workdir)}  # the name server's storage stays in the test
 
 
+@pytest.fixture(scope="module", autouse=True)
+def namespaces() -> None:
+    """Skips this module's tests, saying why, where namespace hosts cannot be made (checked
+    when the first test runs, not while pytest collects)."""
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+
+
 @pytest.fixture(scope="module")
-def lan(tmp_path_factory):
+def lan(namespaces, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("lan")
     with Network(workdir, "ABCDE") as network:
         hosts = network.hosts
@@ -165,3 +172,23 @@ def test_without_pyro_ns_host_the_client_finds_the_name_server_by_broadcast(lan)
     env["PYRO_BROADCAST_ADDRS"] = lan.hosts["E"].address.rsplit(".", 1)[0] + ".255"
     result = client(lan, "greet", "Bea", env=env)
     assert (result.returncode, result.stdout) == (0, "Hi welcome Bea\n"), result.stderr
+
+
+@pytest.mark.parametrize("flags, answers", [((), True), (("-x",), False)],
+                         ids=["default", "no-broadcast"])
+def test_nameserver_x_does_not_answer_broadcast_lookups(tmp_path, flags, answers):
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYRO_NS_HOST", "PYRO_NS_PORT", "TLS_DIR")}
+    env.update(PYTHONUNBUFFERED="1", XDG_STATE_HOME=str(tmp_path))
+    with Network(tmp_path, "AB") as network:
+        a, b = network.hosts["A"], network.hosts["B"]
+        ns = a.start("nameserver", ["./nameserver.sh", "-n", a.address, *flags], env)
+        wait_until(lambda: "NS running on" in ns.log(), START_TIMEOUT, "the name server on A")
+        env["PYRO_BROADCAST_ADDRS"] = b.address.rsplit(".", 1)[0] + ".255"
+        result = subprocess.run(b.command([PYTHON, "pyro_client.py", "list"]),
+                                capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    if answers:
+        assert f"PYRO:Pyro.NameServer@{a.address}:9090" in result.stdout, result.stderr
+    else:
+        assert (result.returncode != 0, result.stdout) == (True, "")
+        assert "no name server reachable at localhost or by broadcast" in result.stderr
