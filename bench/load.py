@@ -11,6 +11,7 @@ own thread with its own connection, and has every client make --calls calls (bou
 from __future__ import annotations
 
 import argparse
+import socket
 import statistics
 import tempfile
 import threading
@@ -116,6 +117,31 @@ def run_load_on_own_system(clients: int, calls: int, seconds: float) -> LoadResu
         system.start_nameserver()
         system.start_server()
         return run_load(clients, calls, seconds, (HOST, system.ns_port))
+
+
+def first_call_with_idle_connections(held: int, rounds: int = 5) -> list[float]:
+    """Seconds a new client's first add() takes while `held` silent TCP connections are open
+    on the same server (each round: open them all, time one new client, close them)."""
+    seconds = []
+    with tempfile.TemporaryDirectory() as workdir, LocalSystem(Path(workdir)) as system:
+        system.start_nameserver()
+        system.start_server()
+        with system.ns() as ns:
+            uri = ns.lookup(names.COMPUTE)
+        for _ in range(rounds):
+            silent = []
+            try:
+                for _ in range(held):
+                    silent.append(socket.create_connection((uri.host, uri.port), timeout=10))
+                began = time.perf_counter()
+                with Pyro4.Proxy(uri) as proxy:
+                    proxy._pyroTimeout = 10
+                    proxy.add(1, 2)
+                seconds.append(time.perf_counter() - began)
+            finally:
+                for sock in silent:
+                    sock.close()
+    return seconds
 
 
 def main() -> None:
