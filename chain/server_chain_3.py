@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: find chain/
 
-from chain.server import launch  # noqa: E402
+from chain.server import launch
 
 if __name__ == "__main__":
     launch(3)

@@ -6,7 +6,6 @@ import argparse
 import cmd
 import difflib
 import os
-import ssl
 import sys
 import traceback
 from collections.abc import Iterable
@@ -20,15 +19,13 @@ from client.chain_commands import ChainCommands
 from client.parsing import arg, command, format_result, number, whole_number
 from client.pi_commands import PiCommands
 from compute.arithmetic import OPERATIONS
-from pyrokit import names
+from pyrokit import names, tls
 from pyrokit.errors import Cancelled, Error, NotRegistered, Refused, Unreachable, UsageError
 from pyrokit.naming import locate_ns, pyroname
 from pyrokit.proxy import Proxy
 
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
 HISTORY_LENGTH = 1000
-TLS_HINT = ("the TLS handshake failed: both sides need TLS_DIR set to certificates from the "
-            "same CA (see the README, 'Running on a network safely')")
 UNREACHABLE_HINT = ("its server has stopped or is unreachable; start it again and retry; "
                     "'list' shows what is registered")
 # What to do when a remote object raises one of these (others speak for themselves).
@@ -83,9 +80,8 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
                 "the server may be busy or stuck; retry, raise PYRO_COMMTIMEOUT, or restart it",
             ) from exc
         except Pyro4.errors.CommunicationError as exc:
-            tls_failed = isinstance(exc.__cause__, ssl.SSLError)
-            raise Unreachable(f"cannot reach {name}: {exc}",
-                              TLS_HINT if tls_failed else UNREACHABLE_HINT) from exc
+            raise Unreachable(f"cannot reach {name}: {exc}", tls.HANDSHAKE_HINT
+                              if tls.handshake_failed(exc) else UNREACHABLE_HINT) from exc
         except Pyro4.errors.PyroError:
             raise
         except Exception as exc:
@@ -144,7 +140,7 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
         self.lastcmd = line.strip()
         try:
             return bool(super().onecmd(line))
-        except (Exception, KeyboardInterrupt) as exc:  # each failure becomes one reported line
+        except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - each is reported, once
             if isinstance(exc, KeyboardInterrupt):
                 exc = Cancelled("cancelled")
             self.report(exc)

@@ -14,6 +14,8 @@ def setup(level: str | None = None) -> None:
     logging.basicConfig(level=chosen, format=FORMAT)
     # Pyro4 logs every connection at INFO and every refused connect at ERROR, though callers
     # here handle those; show them only when asked for DEBUG.
-    if chosen != "DEBUG":
+    if chosen == "DEBUG":  # Pyro4 silences itself on import unless PYRO_LOGLEVEL is set
+        logging.getLogger("Pyro4").setLevel(logging.DEBUG)
+    else:
         logging.getLogger("Pyro4").setLevel(logging.WARNING)
         logging.getLogger("Pyro4.core").setLevel(logging.CRITICAL)

@@ -112,7 +112,7 @@ class Pruner(threading.Thread):
         while not self.stopping.wait(self.interval):
             try:
                 self.check()
-            except Exception:  # noqa: BLE001 - a failed round must not end the pruning
+            except Exception:  # a failed round must not end the pruning
                 log.exception("checking the registered names failed")
 
     def check(self) -> None:

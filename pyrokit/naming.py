@@ -8,8 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import Pyro4
 import Pyro4.errors
 
+from pyrokit import tls
 from pyrokit.config import ns_location
-from pyrokit.errors import NameServerNotFound
+from pyrokit.errors import NameServerNotFound, SetupError
 from pyrokit.proxy import Proxy
 
 PROBE_TIMEOUT = 2.0     # seconds a live server takes at most to answer a connection
@@ -36,6 +37,10 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
     try:
         ns = Pyro4.locateNS(host=host, port=port)
     except Pyro4.errors.NamingError as exc:
+        if tls.handshake_failed(exc):
+            raise SetupError(f"the name server at {describe(host, port)} refused this "
+                             f"process's certificate, or it refused the name server's",
+                             tls.HANDSHAKE_HINT) from exc
         raise NameServerNotFound(
             f"no name server reachable at {describe(host, port)}", START_HINT
         ) from exc

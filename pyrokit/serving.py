@@ -151,7 +151,7 @@ class Server:
             except (SetupError, Pyro4.errors.PyroError) as exc:
                 log.debug("name server check failed: %s", exc)
                 ns = None
-            except Exception:  # noqa: BLE001 - the keeper must outlive any surprise
+            except Exception:  # the keeper must outlive any surprise
                 log.exception("name server check failed")
                 ns = None
 

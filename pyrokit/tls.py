@@ -18,6 +18,19 @@ MAKE_HINT = "create them with: make certs (or scripts/make_certs.sh DIR [HOST ..
 ROLES = ("server", "client")
 
 
+HANDSHAKE_HINT = ("the TLS handshake failed: both sides need TLS_DIR set to certificates from "
+                  "the same CA (see the README, 'Running on a network safely')")
+
+
+def handshake_failed(exc: BaseException) -> bool:
+    """Whether `exc` (a Pyro4 error) came from a failed TLS handshake, directly or not."""
+    while exc is not None:
+        if isinstance(exc, ssl.SSLError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def enabled() -> bool:
     return bool(os.environ.get(ENV))
 

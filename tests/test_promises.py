@@ -97,8 +97,6 @@ def test_dbm_storage_keeps_names_across_a_name_server_restart(own_system, tmp_pa
     assert own_system.registered("example.kept") == kept
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: Pyro4's dbm storage drops metadata and "
-                   "refuses metadata queries, which the pi coordinator uses to find workers")
 def test_pi_finds_the_workers_with_a_dbm_name_server(own_system, tmp_path):
     own_system.start_nameserver(f"dbm:{tmp_path / 'names.dbm'}")
     own_system.start_worker(1)

@@ -248,8 +248,6 @@ def test_with_tls_a_client_presenting_no_certificate_cannot_list_names(logged_tl
                what="the name server to refuse the handshake")
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: pyrokit/naming.py locate_ns reports a TLS "
-                   "failure as 'no name server reachable' with the hint to start one")
 @pytest.mark.parametrize("client", ["foreign-ca", "foreign-client-certificate"])
 def test_with_tls_a_refused_client_is_told_the_certificates_do_not_match(tls_system, certs,
                                                                         client):
