@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     config.configure(identity="client")
     config.set_ns_location(args.ns_host, args.ns_port)
     console = Console(debug=args.debug)
+    if args.command[:1] == ["--"]:
+        del args.command[0]
     if sys.stdin.isatty() and not args.command:
         console.interact()
         return

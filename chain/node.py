@@ -11,13 +11,14 @@ import Pyro4.errors
 
 from chain import ring
 from pyrokit.errors import SetupError
-from pyrokit.naming import locate_ns, pyroname
+from pyrokit.naming import answers, locate_ns, pyroname
 from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOP_TIMEOUT = 2.0
 DEAD_SECONDS = 5.0  # a node that failed is skipped this long unless it re-registers
+PROBE_SECONDS = 1.0  # to tell a hung node from a live one waiting on a hung node
 # Not registered (NamingError), refused, closed or timed out (CommunicationError).
 UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
@@ -40,7 +41,7 @@ class ChainNode:
         # One proxy per worker thread: a Pyro4 proxy serialises its calls, and messages
         # going round concurrently would otherwise wait on each other around the ring.
         self._local = threading.local()
-        self._dead: dict[str, tuple[str | None, float]] = {}  # name -> (uri, failed at)
+        self._dead: dict[str, tuple[str, float]] = {}  # name -> (uri, failed at)
 
     def process(self, message):
         """Forward `message` (a list of strings) around the ring; returns the route."""
@@ -57,16 +58,17 @@ class ChainNode:
         # route-around fits in the same budget again (see budget()).
         wait = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
         deadline = time.monotonic() + 2 * wait
+        failure = None
         if self.successor not in self._dead:
             try:
                 return self._send(self.successor, message, wait)
             except UNREACHABLE as exc:
                 if not self.heal:
                     raise self._unreachable(self.successor, exc, wait) from None
-                log.warning("node %s: %s is unreachable (%s); routing around it", self.ident,
-                            self.successor, exc)
-                self._dead[self.successor] = (None, time.monotonic())
+                failure = exc
         registered = self._registered_nodes()
+        if failure is not None:
+            self._judge(self.successor, registered.get(self.successor), failure, wait)
         skipped = []
         for candidate in self._ring_from(self.successor):
             if candidate == self.name:
@@ -81,8 +83,7 @@ class ChainNode:
             try:
                 route = self._send(candidate, message, min(wait, remaining))
             except UNREACHABLE as exc:
-                log.warning("node %s: %s is unreachable (%s)", self.ident, candidate, exc)
-                self._dead[candidate] = (uri, time.monotonic())
+                self._judge(candidate, uri, exc, min(wait, remaining))
                 skipped.append(candidate)
                 continue
             self._dead.pop(candidate, None)
@@ -104,20 +105,30 @@ class ChainNode:
             del proxies[name]  # a restarted node is looked up afresh next time
             raise
 
+    def _judge(self, name: str, uri: str | None, exc: Exception, waited: float) -> None:
+        """After `name` failed to return a message: route around it if it is dead; raise if
+        it is alive (it answers a handshake) and only slow because a node after it is."""
+        if isinstance(exc, Pyro4.errors.TimeoutError) and uri is not None and answers(
+                uri, timeout=min(PROBE_SECONDS, self.hop_timeout)):
+            raise ConnectionError(
+                f"ring node {name} answers but did not return the message from node "
+                f"{self.ident} within {waited:g} s: a node after it is slow or hung") from None
+        log.warning("node %s: %s is unreachable (%s); routing around it", self.ident, name, exc)
+        if uri is not None:  # unregistered names are skipped anyway
+            self._dead[name] = (uri, time.monotonic())
+
     def _known_dead(self, name: str, uri: str) -> bool:
         """Whether `name`, registered to `uri`, failed lately: skip it without waiting.
 
         A node that failed is skipped for DEAD_SECONDS, or until its name points to a new
         address (a restarted node), then tried again.
         """
-        failed = self._dead.get(name)
+        failed = self._dead.get(name)  # shared by the worker threads: get and pop only
         if failed is None:
             return False
         dead_uri, since = failed
-        if dead_uri is None:  # found dead before its address was known: this is it
-            self._dead[name] = (uri, since)
-        elif dead_uri != uri or time.monotonic() - since > DEAD_SECONDS:
-            del self._dead[name]
+        if dead_uri != uri or time.monotonic() - since > DEAD_SECONDS:
+            self._dead.pop(name, None)
             return False
         return True
 

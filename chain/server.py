@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="refuse messages that crossed this many nodes (default 64)")
     cli.add_server_options(parser)
     args = parser.parse_args(argv)
+    if args.ring > args.max_hops:
+        parser.error(f"--ring must be at most --max-hops (got --ring {args.ring}, "
+                     f"--max-hops {args.max_hops}): a message could never go round")
     if not 1 <= args.id <= args.ring:
         parser.error(f"--id must be between 1 and --ring (got --id {args.id}, --ring {args.ring})")
     if args.next and args.next.isdigit():

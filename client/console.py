@@ -164,6 +164,8 @@ class Console(ChainCommands, PiCommands, cmd.Cmd):
             line = line.strip()
             if line and not line.startswith("#") and self.onecmd(line):
                 break
+            if self.exit_code == Cancelled.exit_code:  # Ctrl-C stops the whole script
+                break
 
     def interact(self) -> None:
         """The prompt, with readline history (saved after every command) and completion."""

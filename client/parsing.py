@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import decimal
 import functools
 import shlex
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from compute.expression import evaluate
 from pyrokit.errors import UsageError
 
 MAX_EXACT_FLOAT = 2**53  # a float above this may not be the integer the user meant
+MAX_DIGITS = 100  # of a whole number typed as a decimal literal
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -74,17 +76,23 @@ def number(text: str) -> int | float:
 
 
 def whole_number(text: str) -> int:
-    """An integer written as 2000000000, 2_000_000_000, 2e9 or 10**9 (argparse type);
+    """An integer written as 2000000000, 2_000_000_000, 2e9 or 2*10**9 (argparse type);
     refused unless the value is exactly an integer."""
-    try:
-        value = evaluate(text)
-    except (TypeError, ValueError, ArithmeticError):
-        raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})") from None
-    if isinstance(value, float):
-        if not value.is_integer() or abs(value) > MAX_EXACT_FLOAT:
-            raise argparse.ArgumentTypeError(f"must be a whole number (got {text!r})")
-        value = int(value)
-    return value
+    bad = argparse.ArgumentTypeError(f"must be a whole number (got {text!r})")
+    try:  # a decimal literal is exact however it is written
+        value = decimal.Decimal(text.replace("_", ""))
+        if not value.is_finite() or value.adjusted() > MAX_DIGITS:
+            raise bad
+    except decimal.InvalidOperation:
+        try:  # an expression such as 2*10**9
+            value = evaluate(text)
+        except (TypeError, ValueError, ArithmeticError):
+            raise bad from None
+        if isinstance(value, float) and abs(value) > MAX_EXACT_FLOAT:
+            raise bad from None
+    if value != int(value):
+        raise bad
+    return int(value)
 
 
 def format_result(value: object) -> str:

@@ -43,6 +43,8 @@ class PiCommands:
             check_request(args.terms, args.workers, args.slice)
         except (TypeError, ValueError) as exc:
             raise UsageError(str(exc)) from None
+        if args.json and not args.json.parent.is_dir():
+            raise UsageError(f"cannot write {args.json}: no directory {args.json.parent}")
         bar = ProgressBar()
         try:
             run = run_pi(args.terms, workers=args.workers, slice_terms=args.slice,

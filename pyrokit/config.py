@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import Pyro4
 
 from pyrokit import tls, transport
+
+log = logging.getLogger(__name__)
 
 # Why each default differs from Pyro4's own:
 # - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
@@ -37,6 +40,10 @@ def configure(identity: str = "server") -> None:
     for key, value in DEFAULTS.items():
         if "PYRO_" + key not in os.environ:
             setattr(Pyro4.config, key, value)
+    if Pyro4.config.MAX_RETRIES:
+        log.warning("ignoring PYRO_MAX_RETRIES=%s: a resent call may run twice; calls here "
+                    "are sent at most once", Pyro4.config.MAX_RETRIES)
+        Pyro4.config.MAX_RETRIES = 0
     Pyro4.config.THREADPOOL_SIZE_MIN = min(Pyro4.config.THREADPOOL_SIZE_MIN,
                                            Pyro4.config.THREADPOOL_SIZE)
     transport.install()

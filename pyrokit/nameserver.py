@@ -31,6 +31,7 @@ from pyrokit.cli import fail
 log = logging.getLogger(__name__)
 
 PRUNE_AFTER = 10.0         # seconds without a connection before a name is removed
+MIN_PRUNE_AFTER = 1.0
 CONNECT_TIMEOUT = 1.0
 PROBES_AT_ONCE = 32
 
@@ -60,9 +61,10 @@ class Registry(Pyro4.naming.NameServer):
     def unregister(self, name, uri):
         """Remove `name` if it is registered to `uri` (a string); 1 if removed, else 0."""
         tls.require_role("server", "removing a name")
-        return self.remove_if(name, str(uri))
+        return self._remove_if(name, str(uri))
 
-    def remove_if(self, name: str, uri: str) -> int:
+    def _remove_if(self, name: str, uri: str) -> int:
+        """unregister without the role check, for this process (not exposed: a _name)."""
         with self.lock:
             try:
                 current, _ = self.storage[name]
@@ -132,7 +134,7 @@ class Pruner(threading.Thread):
             if self.silent.get(name, (None,))[0] != uri:
                 self.silent[name] = (uri, now)
             since = self.silent[name][1]
-            if now - since >= self.grace and self.registry.remove_if(name, uri):
+            if now - since >= self.grace and self.registry._remove_if(name, uri):
                 del self.silent[name]
                 log.warning("removed %s = %s: its server has not answered for %.0f s",
                             name, uri, now - since)
@@ -190,13 +192,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-x", "--no-broadcast", action="store_true",
                         help="do not answer broadcast lookups on the LAN")
     parser.add_argument("--prune-after", type=float,
-                        default=float(os.environ.get("NS_PRUNE_AFTER", PRUNE_AFTER)),
+                        default=os.environ.get("NS_PRUNE_AFTER", PRUNE_AFTER),
                         help="remove a name whose server has not accepted a connection for "
                              "this many seconds; 0: never (default $NS_PRUNE_AFTER or 10)")
     cli.add_log_option(parser)
     args = parser.parse_args(argv)
-    if args.prune_after < 0:
-        parser.error(f"--prune-after must be >= 0 (got {args.prune_after:g})")
+    if args.prune_after != 0 and not args.prune_after >= MIN_PRUNE_AFTER:
+        parser.error(f"--prune-after (or NS_PRUNE_AFTER) must be 0 or at least "
+                     f"{MIN_PRUNE_AFTER:g} seconds (got {args.prune_after:g})")
     return args
 
 

@@ -18,6 +18,7 @@ from pyrokit.naming import answers, locate_ns, unregister
 log = logging.getLogger(__name__)
 
 RECHECK_SECONDS = 2.0
+KEEPER_JOIN_SECONDS = 10.0  # a check is a few name-server calls
 CLAIM_ATTEMPTS = 3
 
 
@@ -53,7 +54,8 @@ class Server:
         self.daemon: Pyro4.Daemon | None = None
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._lost: set[str] = set()
+        self._lost: set[str] = set()   # names another server took (logged once)
+        self._keeper: threading.Thread | None = None
 
     def start(self) -> dict[str, Pyro4.URI]:
         """Bind, claim every name and start serving in the background."""
@@ -78,7 +80,7 @@ class Server:
         except BaseException:
             self.stop()
             raise
-        self._spawn(self._keep_registered, "registration-check")
+        self._keeper = self._spawn(self._keep_registered, "registration-check")
         return self.uris
 
     def _claim(self, ns: Pyro4.Proxy, reg: Registration, uri: Pyro4.URI) -> None:
@@ -109,6 +111,8 @@ class Server:
         if self._stopping.is_set() or self.daemon is None:
             return
         self._stopping.set()
+        if self._keeper is not None:  # a check under way could re-register after we remove
+            self._keeper.join(timeout=KEEPER_JOIN_SECONDS)
         if self.uris:
             try:
                 with locate_ns() as ns:
@@ -134,10 +138,11 @@ class Server:
         finally:
             self.stop()
 
-    def _spawn(self, target, name: str) -> None:
+    def _spawn(self, target, name: str) -> threading.Thread:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def _serve(self) -> None:
         self.daemon.requestLoop(loopCondition=lambda: not self._stopping.is_set())
@@ -156,16 +161,18 @@ class Server:
                 ns = None
 
     def _recheck(self, ns: Pyro4.Proxy) -> None:
-        """Re-register our names that are missing; let go of names another server took."""
+        """Re-register our names that are missing; leave alone those another server took."""
         registered = ns.list()
         for reg in self.registrations:
             name, uri = reg.name, str(self.uris[reg.name])
-            if name in self._lost or registered.get(name) == uri:
+            if registered.get(name) == uri:
+                self._lost.discard(name)
                 continue
             if name in registered:
-                self._lost.add(name)
-                log.error("%s now belongs to %s; no longer keeping it registered", name,
-                          registered[name])
+                if name not in self._lost:
+                    self._lost.add(name)
+                    log.error("%s now belongs to %s; leaving it to that server", name,
+                              registered[name])
                 continue
             try:
                 ns.register(name, uri, safe=True, metadata=reg.metadata)

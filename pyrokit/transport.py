@@ -4,8 +4,8 @@ Pyro4 gives each client connection a worker thread for as long as the connection
 refuses a new one when all THREADPOOL_SIZE threads are taken: a thousand idle (or hostile,
 silent) connections deny everyone else. This server keeps Pyro4's model and adds:
 
-- a handshake deadline: a connection that has not completed Pyro's handshake within
-  HANDSHAKE_SECONDS is closed;
+- a handshake deadline: a connection that has not completed Pyro's handshake (and, with TLS,
+  the TLS one) within HANDSHAKE_SECONDS of being accepted is closed;
 - an I/O deadline instead of a socket timeout: a connection blocked in one receive or send for
   longer than COMMTIMEOUT is closed, by a reaper thread, so the sockets can stay blocking (a
   socket timeout costs a poll() on every read);
@@ -46,7 +46,8 @@ class TrackedConnection(SocketConnection):
     def __init__(self, sock: socket.socket) -> None:
         super().__init__(sock)
         self.handshaken = False
-        self.blocked_since: float | None = time.monotonic()
+        self.accepted = time.monotonic()
+        self.blocked_since: float | None = self.accepted
 
     def recv(self, size: int) -> bytes:
         self.blocked_since = time.monotonic()
@@ -164,11 +165,12 @@ class GuardedThreadpoolServer(threadpoolserver.SocketServer_Threadpool):
             now = time.monotonic()
             io_limit = config.COMMTIMEOUT or math.inf
             for connection in list(self.connections):
-                since = connection.blocked_since
-                if since is None:
+                if not connection.handshaken and now - connection.accepted > HANDSHAKE_SECONDS:
+                    log.debug("closing a connection that did not finish the handshake")
+                    connection.cut()
                     continue
-                limit = io_limit if connection.handshaken else min(io_limit, HANDSHAKE_SECONDS)
-                if now - since > limit:
+                since = connection.blocked_since
+                if since is not None and now - since > io_limit:
                     log.debug("closing a connection silent for %.1fs", now - since)
                     connection.cut()
 

@@ -4,6 +4,7 @@ a connection the server closed before the request went out is remade by name."""
 import threading
 import time
 
+import Pyro4
 import Pyro4.errors
 import pytest
 
@@ -19,8 +20,11 @@ def start_counter(system, log):
 
 
 @pytest.fixture
-def log(own_system, tmp_path):
-    """The name server and the counting server are up; the file counts executions."""
+def log(own_system, tmp_path, monkeypatch):
+    """The name server and the counting server are up; the file counts executions. Pyro4's
+    own retries are asked for everywhere: they must not happen."""
+    monkeypatch.setattr(Pyro4.config, "MAX_RETRIES", 1)
+    own_system.env["PYRO_MAX_RETRIES"] = "1"
     path = tmp_path / "executions"
     own_system.start_nameserver()
     start_counter(own_system, path)

@@ -1,10 +1,13 @@
 """pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
 
 import json
+import signal
+import subprocess
+import time
 
 import pytest
 
-from tests.support import prompt, run_client
+from tests.support import client_command, prompt, run_client
 
 
 @pytest.mark.parametrize("args, output", [
@@ -124,3 +127,24 @@ def test_an_object_that_is_not_registered_gets_a_hint(own_system):
         "error: no object named 'server' is registered in the name server",
         "hint: start the server that provides it; 'list' shows what is there",
     ]
+
+
+def test_ctrl_c_in_a_piped_script_stops_the_script(system):
+    client = subprocess.Popen(client_command("--log-level", "INFO"), stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=system.env)
+    try:
+        client.stdin.write("pi 2e12\ngreet after-ctrl-c\n")
+        client.stdin.close()
+        began = time.monotonic()
+        while "terms over" not in client.stderr.readline():  # the run has started
+            assert time.monotonic() - began < 30, "the pi run never started"
+        client.send_signal(signal.SIGINT)
+        assert client.wait(timeout=20) == 130
+        assert "after-ctrl-c" not in client.stdout.read()
+        assert "pi cancelled after" in client.stderr.read()
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+        client.stdout.close()
+        client.stderr.close()

@@ -4,6 +4,7 @@ import os
 import socket
 import time
 
+import Pyro4.message
 import pytest
 
 from pyrokit.processes import wait_until
@@ -79,6 +80,21 @@ def test_idle_clients_give_way_and_reconnect_transparently(server):
     finally:
         for p in idle:
             p._pyroRelease()
+
+
+def test_a_handshake_sent_byte_by_byte_is_cut_at_the_deadline(server):
+    """The deadline covers the whole handshake, not each read of it."""
+    header = Pyro4.message.Message(Pyro4.message.MSG_CONNECT, b"x" * 64, 2, 0, 1).to_bytes()
+    with socket.create_connection(daemon_address(server, "example.compute"), timeout=10) as sock:
+        began = time.monotonic()
+        try:
+            for byte in header:
+                sock.sendall(bytes([byte]))
+                if closed_by_peer(sock, timeout=0.4):
+                    break
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        assert time.monotonic() - began < 8  # HANDSHAKE_SECONDS (5 s) after the connect
 
 
 def test_a_silent_connection_is_closed_after_the_handshake_deadline(server):

@@ -4,6 +4,7 @@ clients never prefer a dead entry to a live one (also with a stock Pyro4 name se
 import subprocess
 import time
 
+import Pyro4.util
 import pytest
 
 from compute.coordinator import run_pi
@@ -139,6 +140,30 @@ def test_stop_leaves_a_name_that_another_server_took(own_system):
         server.stop()
     with own_system.ns() as ns:
         assert str(ns.lookup("test.taken")) == "PYRO:other@127.0.0.1:1"
+
+
+def test_a_name_taken_and_then_dropped_by_another_server_comes_back(own_system):
+    start_nameserver(own_system, "ours")
+    server = Server([Registration("test.back", Nobody())], HOST, recheck_seconds=0.1)
+    uri = str(server.start()["test.back"])
+    try:
+        with own_system.ns() as ns:
+            ns.register("test.back", "PYRO:other@127.0.0.1:1")
+            wait_until(lambda: "test.back" in server._lost, timeout=5,
+                       what="the keeper to notice the name was taken")
+            ns.remove("test.back")  # the other server stopped
+            wait_until(lambda: listed(own_system).get("test.back") == uri, timeout=5,
+                       what="the keeper to register the name again")
+    finally:
+        server.stop()
+
+
+def test_the_name_server_exposes_no_unchecked_way_to_change_names():
+    """Every exposed method either only reads or checks the caller's role first."""
+    from pyrokit.nameserver import Registry
+    exposed = Pyro4.util.get_exposed_members(Registry(), only_exposed=True)["methods"]
+    assert exposed == {"count", "lookup", "list", "ping",  # read only
+                       "register", "set_metadata", "remove", "unregister"}  # role checked
 
 
 def test_the_keeper_re_registers_a_missing_name_and_survives_failures(own_system, monkeypatch):
