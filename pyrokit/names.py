@@ -14,3 +14,7 @@ GREETING_KIND = "greeting"
 COMPUTE_KIND = "compute"
 WORKER_KIND = "compute.worker"
 RING_KIND = "chain.node"
+
+# The chat service (python -m chat), and its kind.
+CHAT = "example.chat"
+CHAT_KIND = "chat"

@@ -1,0 +1,1 @@
+"""Chat rooms: publish/subscribe over Pyro4 callbacks."""
