@@ -71,7 +71,9 @@ if [[ ! -f ca/ca.key ]]; then
     echo "ca/: a new CA (keep ca.key on this machine)"
 fi
 
-[[ -f client/client.key ]] || issue client client client clientAuth "DNS:pyro-client"
+# A client also serves: a chat subscriber's daemon presents it to the chat server calling back,
+# which checks its role (OU=client), not its name (every client host has the same one).
+[[ -f client/client.key ]] || issue client client client "clientAuth,serverAuth" "DNS:pyro-client"
 
 if [[ $# -eq 0 ]]; then
     if [[ ! -f localhost/server.key ]]; then
