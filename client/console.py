@@ -16,6 +16,7 @@ import Pyro4.errors
 import Pyro4.util
 
 from client.chain_commands import ChainCommands
+from client.chat_commands import ChatCommands
 from client.parsing import arg, command, format_result, number, whole_number
 from client.pi_commands import PiCommands
 from compute.arithmetic import OPERATIONS
@@ -46,7 +47,7 @@ def _operation_command(op):
     return do
 
 
-class Console(ChainCommands, PiCommands, cmd.Cmd):
+class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
     """The remote objects, one command each; `help COMMAND` shows a command's usage."""
 
     intro = "Pyro objects client: type help for the commands, quit to leave."
