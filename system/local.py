@@ -139,9 +139,16 @@ class LocalSystem:
         for index in range(1, count + 1):
             self.start_worker(index, *extra)
 
+    def start_chat(self, *extra: str, name: str = names.CHAT, process: str = "chat") -> Process:
+        """A chat server (python -m chat) under `name`, as process `process`, ready once it
+        has registered."""
+        args = python("-m", "chat", "--name", name, *extra)
+        return self.start(process, args, ready=lambda: self.serving(name))
+
     def start_all(self) -> None:
         """Everything `make demo` and `make up` run."""
         self.start_nameserver()
         self.start_server()
         self.start_ring()
         self.start_workers()
+        self.start_chat()

@@ -40,7 +40,9 @@ def main() -> int:
         print(f"\nsystem up; logs in {workdir}/. In a second terminal:\n")
         if system.ns_port != DEFAULT_NS_PORT:
             print(f"    export PYRO_NS_HOST={HOST} PYRO_NS_PORT={system.ns_port}")
-        print("    .venv/bin/python pyro_client.py\n\nCtrl-C stops everything.", flush=True)
+        print("    .venv/bin/python pyro_client.py\n"
+              "    .venv/bin/python pyro_client.py chat NICK    # a chat room; another terminal "
+              "too\n\nCtrl-C stops everything.", flush=True)
         while not stop.wait(1.0):
             for process in system.processes.values():
                 if not process.alive() and not getattr(process, "reported", False):
