@@ -54,6 +54,20 @@ class FailedSlice:
     reason: str
 
 
+@dataclass(frozen=True)
+class Status:
+    """A moment of a run, for watchers: terms done overall and by each worker so far."""
+
+    done: int
+    terms: int
+    seconds: float
+    workers: tuple[WorkerStats, ...]     # copies, in worker-name order
+    lost: frozenset[str]                 # workers dropped from the run (their slices re-sent)
+
+
+Watch = Callable[[Status], None]
+
+
 @dataclass
 class PiRun:
     """One run: the estimate, its error and bound, and what each worker did."""
@@ -77,7 +91,10 @@ class PiRun:
 def find_workers() -> dict[str, str]:
     """Every registered compute worker: {name: uri}, with one name-server query."""
     with locate_ns() as ns:
-        return ns.list(metadata_all={names.WORKER_KIND})
+        try:
+            return ns.list(metadata_all={names.WORKER_KIND})
+        except Pyro4.errors.NamingError:  # a storage without metadata (Pyro4's dbm)
+            return ns.list(prefix=names.WORKER_PREFIX)
 
 
 def default_deadline(terms: int) -> float:
@@ -145,9 +162,9 @@ class _Run:
                     return
                 seconds = time.perf_counter() - began
                 rate = piece.terms / seconds if seconds > 0 else rate
-                stats.slices, stats.terms = stats.slices + 1, stats.terms + piece.terms
-                stats.seconds += seconds
-                with self.changed:
+                with self.changed:  # stats too, so that a Status is one consistent moment
+                    stats.slices, stats.terms = stats.slices + 1, stats.terms + piece.terms
+                    stats.seconds += seconds
                     self.sums.append(value)
                     self.done += piece.terms
                     self.changed.notify_all()
@@ -161,7 +178,16 @@ class _Run:
             self.alive -= 1
             self.changed.notify_all()
 
-    def wait(self, progress: Progress | None, began: float, deadline: float) -> None:
+    def status(self, stats: list[WorkerStats], seconds: float) -> Status:
+        """What is done so far; call with `changed` held."""
+        return Status(self.done, self.terms, seconds,
+                      tuple(dataclasses.replace(s) for s in stats),
+                      frozenset(f.worker for f in self.failed))
+
+    def wait(self, progress: Progress | None, watch: Watch | None, stats: list[WorkerStats],
+             began: float, deadline: float, cancel: threading.Event | None) -> None:
+        """Until the run is over, report progress at least every 0.1 s and on every slice
+        done; KeyboardInterrupt when `cancel` is set."""
         while True:
             with self.changed:
                 if self.over():
@@ -172,20 +198,29 @@ class _Run:
                         f"{self.done} of {self.terms} terms were done",
                         "workers are too slow or stuck: check them (list), or give more time")
                 self.changed.wait(0.1)
+                seconds = time.perf_counter() - began
                 done = self.done
+                status = self.status(stats, seconds) if watch is not None else None
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
             if progress is not None:
-                progress(done, self.terms, time.perf_counter() - began)
+                progress(done, self.terms, seconds)
+            if status is not None:
+                watch(status)
 
 
 def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = None,
-           progress: Progress | None = None, deadline: float | None = None) -> PiRun:
+           progress: Progress | None = None, deadline: float | None = None,
+           cancel: threading.Event | None = None, watch: Watch | None = None) -> PiRun:
     """4 * sum of the first `terms` Leibniz terms, sliced over (at most `workers`) workers.
 
     Only workers that answer a probe are used (a registry may still list dead ones). Raises
     NoWorkersError when none answers or all fail, TimedOut after `deadline` seconds
-    (default: default_deadline(terms)). Ctrl-C (KeyboardInterrupt) cancels: no new slices
-    are handed out, each worker finishes at most the one it has, and Cancelled says what
-    was done.
+    (default: default_deadline(terms)). Ctrl-C (KeyboardInterrupt), or setting `cancel`
+    from another thread, cancels: no new slices are handed out, each worker finishes at
+    most the one it has, and Cancelled says what was done. `progress(done, terms, seconds)`
+    and `watch(Status)` (per-worker detail) are called from this thread at least every
+    0.1 s and on every slice done.
     """
     check_request(terms, workers, slice_terms)
     found = find_workers()
@@ -207,10 +242,11 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
     threads = [threading.Thread(target=run.work, args=(s, found[s.name]), daemon=True,
                                 name=f"pi-{s.name}") for s in stats]
     began = time.perf_counter()
-    for thread in threads:
-        thread.start()
     try:
-        run.wait(progress, began, began + (deadline or default_deadline(terms)))
+        for thread in threads:
+            thread.start()
+        run.wait(progress, watch, stats, began, began + (deadline or default_deadline(terms)),
+                 cancel)
     except KeyboardInterrupt:
         raise Cancelled(f"pi cancelled after {run.done:.3g} of {terms:.3g} terms, "
                         f"{time.perf_counter() - began:.1f} s") from None
