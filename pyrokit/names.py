@@ -15,6 +15,28 @@ COMPUTE_KIND = "compute"
 WORKER_KIND = "compute.worker"
 RING_KIND = "chain.node"
 
+NAMESERVER = "Pyro.NameServer"               # Pyro4's own name for the name server
+
+# What to call each kind when showing it to people (the web console's overview).
+KIND_LABELS = {
+    GREETING_KIND: "greeting",
+    COMPUTE_KIND: "compute",
+    WORKER_KIND: "worker",
+    RING_KIND: "ring node",
+}
+
+
+def kind_of(name: str, metadata: object) -> str:
+    """The label of what `name` serves: from its metadata, "name server", or "other"."""
+    if name == NAMESERVER:
+        return "name server"
+    for kind, label in KIND_LABELS.items():
+        if kind in metadata:
+            return label
+    return "other"
+
+
 # The chat service (python -m chat), and its kind.
 CHAT = "example.chat"
 CHAT_KIND = "chat"
+KIND_LABELS[CHAT_KIND] = "chat"
