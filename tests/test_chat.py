@@ -1,0 +1,227 @@
+"""Chat rooms: fan-out to 200 subscribers, slow, stalled and killed ones, at-most-once posts,
+rejoining with `since`, nick rules, bad input, a chat-server restart, callbacks over TLS.
+
+Subscribers run in `python -m chat.crowd` processes, which report what each one received.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pyrokit.processes import Process, python, wait_until
+from system.local import LocalSystem
+from tests import test_security
+from tests.support import proxy, run_client
+
+GRACE = 3.0          # the chat server's: silent or failing subscribers are dropped after it
+DROP_TIMEOUT = 4 * GRACE
+DELIVERY_TIMEOUT = 60
+ROOM = "lobby"
+
+certs = test_security.certs            # fixtures: our CA's certificate directories,
+speak_tls = test_security.speak_tls    # and this process speaking TLS as a client
+
+
+@pytest.fixture
+def chat_system(own_system):
+    own_system.start_nameserver()
+    own_system.start_chat("--grace", str(GRACE))
+    return own_system
+
+
+def start_crowd(system: LocalSystem, label: str, nicks: list[str], *extra: str,
+                room: str = ROOM) -> tuple[Process, Path]:
+    """A chat.crowd process of subscribers `nicks`, ready once all have joined."""
+    report = system.workdir / f"{label}.json"
+    args = python("-m", "chat.crowd", "--nicks", ",".join(nicks), "--room", room,
+                  "--report", str(report), *extra)
+    process = system.start(label, args,
+                           ready=lambda: f"joined {len(nicks)}" in system.processes[label].log())
+    return process, report
+
+
+def received(*reports: Path) -> dict[str, dict]:
+    """{nick: what it received} from crowd reports (nothing for a report not written yet)."""
+    result = {}
+    for report in reports:
+        if report.exists():
+            result.update(json.loads(report.read_text())["subscribers"])
+    return result
+
+
+def post(chat, text: str, nick: str = "poster", room: str = ROOM) -> int:
+    return chat.post(room, nick, text, uuid.uuid4().hex)
+
+
+def test_200_subscribers_get_every_message_once_in_order_despite_slow_and_killed_ones(
+        chat_system):
+    healthy = [f"h{i:03}" for i in range(200)]
+    reports = [start_crowd(chat_system, f"crowd{k}", healthy[k::4])[1] for k in range(4)]
+    start_crowd(chat_system, "slow", ["slow"], "--slow", "5")
+    killed, _ = start_crowd(chat_system, "killed", ["killed"])
+    killed.kill()
+    messages = 30
+    with proxy(chat_system, "example.chat") as chat:
+        seqs = [post(chat, f"message {n}") for n in range(messages)]
+        wait_until(lambda: all(len(r["seqs"]) == messages for r in received(*reports).values())
+                   and len(received(*reports)) == len(healthy),
+                   DELIVERY_TIMEOUT, "every healthy subscriber to get every message",
+                   interval=0.2)
+        wait_until(lambda: "killed" not in chat.who(ROOM), DROP_TIMEOUT,
+                   "the killed subscriber to be dropped")
+        assert "slow" in chat.who(ROOM)  # slow, but alive: not dropped for it
+    got = received(*reports)
+    assert all(record["seqs"] == seqs for record in got.values())
+    slowest = max(max(record["latency_ms"]) for record in got.values())
+    assert slowest < 5000, f"a healthy subscriber waited {slowest:.0f} ms, as long as the slow one"
+    assert "dropped killed (lobby)" in chat_system.processes["chat"].log()
+
+
+def test_a_repeated_message_id_posts_once(chat_system):
+    _, report = start_crowd(chat_system, "crowd", ["ana"])
+    with proxy(chat_system, "example.chat") as chat:
+        first = chat.post(ROOM, "bob", "once", "id-1")
+        assert chat.post(ROOM, "bob", "once", "id-1") == first
+        with pytest.raises(ValueError, match="used by another nick"):
+            chat.post(ROOM, "cy", "once", "id-1")
+        last = post(chat, "after")
+    wait_until(lambda: received(report).get("ana", {}).get("seqs") == [first, last], 10,
+               "ana to get both messages")
+
+
+def test_a_stopped_subscriber_is_dropped_and_rejoins_with_since_behind_a_gap_marker(
+        chat_system):
+    crowd, report = start_crowd(chat_system, "crowd", ["ana"])
+    with proxy(chat_system, "example.chat") as chat:
+        early = [post(chat, f"early {n}") for n in range(3)]
+        wait_until(lambda: received(report)["ana"]["seqs"] == early, 10, "the first messages")
+        crowd.popen.send_signal(signal.SIGSTOP)
+        try:
+            wait_until(lambda: "ana" not in chat.who(ROOM), DROP_TIMEOUT,
+                       "ana, silent, to be dropped")
+            missed = [post(chat, f"missed {n}") for n in range(150)]
+        finally:
+            crowd.popen.send_signal(signal.SIGCONT)
+        wait_until(lambda: "ana" in chat.who(ROOM), DROP_TIMEOUT, "ana to rejoin")
+    wait_until(lambda: received(report)["ana"]["seqs"] == early + missed[-100:], 10,
+               "ana to get the last 100 messages")
+    ana = received(report)["ana"]
+    assert ana["entered"] == 2
+    assert [(gap["after"], gap["missed"]) for gap in ana["gaps"]] == [(3, 50)]
+
+
+def test_nicks_are_unique_in_a_room_regardless_of_case(chat_system):
+    crowd, _ = start_crowd(chat_system, "crowd", ["Ana"])
+    start_crowd(chat_system, "elsewhere", ["ana"], room="other")  # another room: fine
+    unreachable = "PYRO:obj@127.0.0.1:1"  # the nick is refused before the callback is tried
+    with proxy(chat_system, "example.chat") as chat:
+        with pytest.raises(ValueError, match="nick 'ana' is taken in room 'lobby'"):
+            chat.join(ROOM, "ana", unreachable)
+        with pytest.raises(ValueError, match="nick 'ANA' is in room 'lobby'"):
+            chat.post(ROOM, "ANA", "pretending", "id-1")
+        chat_system.stop("crowd")  # leaves: the nick is free again
+        assert chat.who(ROOM) == []
+        assert chat.post(ROOM, "ANA", "back", "id-2") == 1
+
+
+TOKEN = "A" * 24  # well formed, but no session has it
+BAD_CALLS = [
+    ("join", (5, "ana", "PYRO:o@127.0.0.1:1"), TypeError, "room must be a string"),
+    ("join", ("a room", "ana", "PYRO:o@127.0.0.1:1"), ValueError, "room must be 1 to 32"),
+    ("join", ("r" * 33, "ana", "PYRO:o@127.0.0.1:1"), ValueError, "room must be 1 to 32"),
+    ("join", (ROOM, "", "PYRO:o@127.0.0.1:1"), ValueError, "nick must be 1 to 32"),
+    ("join", (ROOM, "<b>", "PYRO:o@127.0.0.1:1"), ValueError, "nick must be 1 to 32"),
+    ("join", (ROOM, "ana", 42), TypeError, "callback must be a Pyro4 proxy or a PYRO: URI"),
+    ("join", (ROOM, "ana", "PYRONAME:x"), ValueError, "callback must be a PYRO:object@host:port"),
+    ("join", (ROOM, "ana", "PYRO:o@./u:/tmp/socket"), ValueError,
+     "callback must be a PYRO:object@host:port"),
+    ("join", (ROOM, "ana", "nonsense"), ValueError, "callback must be a PYRO: URI"),
+    ("join", (ROOM, "ana", "PYRO:o@127.0.0.1:1"), ValueError,
+     "callback must be reachable from the chat server"),
+    ("join", (ROOM, "ana", "PYRO:o@127.0.0.1:1", -1), ValueError, "since must be between 0"),
+    ("join", (ROOM, "ana", "PYRO:o@127.0.0.1:1", True), TypeError, "since must be an integer"),
+    ("join", (ROOM, "ana", "PYRO:o@127.0.0.1:1", None, "x" * 65), ValueError, "epoch must be"),
+    ("say", ("not a token!", "hi", "id-1"), ValueError, "token must be 1 to 64 ASCII"),
+    ("say", (TOKEN, "", "id-1"), ValueError, "text must be 1 to 1000 characters (got 0)"),
+    ("say", (TOKEN, "x" * 1001, "id-1"), ValueError, "text must be 1 to 1000 characters"),
+    ("say", (TOKEN, "hi", "id-1"), LookupError, "unknown session"),
+    ("post", (ROOM, "bob", ["hi"], "id-1"), TypeError, "text must be a string (got list)"),
+    ("post", (ROOM, "bob", "hi", "é" * 3), ValueError, "message_id must be 1 to 64 ASCII"),
+    ("post", (ROOM, "bob", "hi", "i" * 65), ValueError, "message_id must be 1 to 64 ASCII"),
+    ("who", (None,), TypeError, "room must be a string (got NoneType)"),
+    ("ping", (TOKEN,), LookupError, "unknown session"),
+    ("leave", (123,), TypeError, "token must be a string (got int)"),
+]
+
+
+@pytest.mark.parametrize("method, args, error, message", BAD_CALLS,
+                         ids=[f"{m}-{i}" for i, (m, *_) in enumerate(BAD_CALLS)])
+def test_bad_input_is_refused_naming_the_rule_and_the_server_keeps_serving(
+        chat_system_shared, method, args, error, message):
+    with proxy(chat_system_shared, "example.chat") as chat:
+        with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+            getattr(chat, method)(*args)
+        assert chat.post("checks", "bob", "still serving", uuid.uuid4().hex) >= 1
+
+
+@pytest.fixture(scope="module")
+def chat_system_shared(tmp_path_factory):
+    with LocalSystem(tmp_path_factory.mktemp("chat")) as system:
+        system.start_nameserver()
+        system.start_chat()
+        yield system
+
+
+def test_a_stalled_subscriber_whose_queue_overflows_is_dropped(own_system):
+    own_system.start_nameserver()
+    own_system.start_chat("--queue", "20", "--grace", "120")  # only the queue can drop it
+    crowd, _ = start_crowd(own_system, "stalled", ["stalled"])
+    crowd.popen.send_signal(signal.SIGSTOP)
+    try:
+        with proxy(own_system, "example.chat") as chat:
+            for n in range(1000):  # a megabyte: more than the kernel buffers for it
+                post(chat, f"{n:04} " + "x" * 995)
+                if "stalled" not in chat.who(ROOM):
+                    break
+            assert "stalled" not in chat.who(ROOM)
+    finally:
+        crowd.popen.send_signal(signal.SIGCONT)
+    assert "dropped stalled (lobby): its queue of 20 events is full" in (
+        own_system.processes["chat"].log())
+
+
+def test_subscribers_rejoin_after_a_chat_server_restart(chat_system):
+    _, report = start_crowd(chat_system, "crowd", ["ana", "bob"])
+    with proxy(chat_system, "example.chat") as chat:
+        before = post(chat, "before")
+        wait_until(lambda: all(r["seqs"] == [before] for r in received(report).values()), 10,
+                   "the first message")
+    chat_system.processes.pop("chat").kill()
+    chat_system.start_chat("--grace", str(GRACE))
+    with proxy(chat_system, "example.chat") as chat:
+        wait_until(lambda: chat.who(ROOM) == ["ana", "bob"], DROP_TIMEOUT,
+                   "both to rejoin the new chat server")
+        after = post(chat, "after")
+    wait_until(lambda: all(r["seqs"] == [before, after] for r in received(report).values()), 10,
+               "the message sent after the restart")
+    assert all(r["entered"] == 2 for r in received(report).values())
+
+
+def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certificate(
+        own_system, certs, speak_tls):
+    speak_tls(certs / "ours" / "client", "client")
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "127.0.0.1")  # a server host's
+    own_system.start_nameserver()
+    own_system.start_chat()
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "client")     # a client host's
+    _, report = start_crowd(own_system, "crowd", ["ana"])
+    result = run_client(own_system, "say", "bob", "over TLS")
+    assert result.returncode == 0, result.stderr
+    wait_until(lambda: received(report).get("ana", {}).get("seqs") == [1], 10,
+               "ana to get the message")
+
