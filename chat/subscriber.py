@@ -42,9 +42,9 @@ Call = Callable[..., object]
 @contextmanager
 def main_thread_signals() -> Iterator[None]:
     """Threads started inside the block (and the threads they start) never take SIGINT or
-    SIGTERM: Ctrl-C interrupts the main thread, waiting in input() or elsewhere. A signal
-    that lands in another thread would only set Python's flag, which readline, waiting for
-    a key, does not check."""
+    SIGTERM, so Ctrl-C interrupts the main thread wherever it waits. Linux hands a process's
+    signal to its main thread first anyway; other systems may pick any thread, and then a
+    main thread blocked in select() would not notice."""
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
