@@ -236,7 +236,6 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
                     len(found) - len(live), ", ".join(sorted(set(found) - set(live))))
     found = live
     names = sorted(found)[:workers]
-    log.info("pi: %d terms over %d workers: %s", terms, len(names), ", ".join(names))
     run = _Run(terms, len(names), slice_terms)
     stats = [WorkerStats(name) for name in names]
     threads = [threading.Thread(target=run.work, args=(s, found[s.name]), daemon=True,
@@ -245,6 +244,7 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
     try:
         for thread in threads:
             thread.start()
+        log.info("pi: %d terms over %d workers: %s", terms, len(names), ", ".join(names))
         run.wait(progress, watch, stats, began, began + (deadline or default_deadline(terms)),
                  cancel)
     except KeyboardInterrupt:
