@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,71 @@ def test_nameserver_x_does_not_answer_broadcast_lookups(tmp_path, flags, answers
     else:
         assert (result.returncode != 0, result.stdout) == (True, "")
         assert "no name server reachable at localhost or by broadcast" in result.stderr
+
+
+# --- chat rooms across hosts: a chat server on D, subscribers on E (the client host) --------
+
+CHAT_GRACE = 4.0
+
+
+@pytest.fixture(scope="module")
+def chat_server(lan):
+    d = lan.hosts["D"]
+    process = d.start("chat", [PYTHON, "-m", "chat", "--grace", str(CHAT_GRACE)],
+                      host_env(lan, d))
+    wait_until(lambda: "registered example.chat =" in process.log(), START_TIMEOUT,
+               "the chat server on D")
+    return process
+
+
+def chat_on_e(lan, nick: str, room: str) -> Terminal:
+    """`pyro_client.py chat` on host E, in a terminal, at its prompt: its callback daemon
+    binds E's address (PYRO_HOST), where the chat server on D calls it back."""
+    e = lan.hosts["E"]
+    terminal = Terminal(e.command([PYTHON, str(ROOT / "pyro_client.py"), "chat", nick,
+                                   "--room", room]), host_env(lan, e))
+    terminal.read_until(f"{nick}@{room}> ", timeout=START_TIMEOUT)
+    return terminal
+
+
+def say_from_c(lan, *lines: list[str]) -> None:
+    """`pyro_client.py say ...` on host C, one line each, with the client's certificates (as
+    a client there has)."""
+    c = lan.hosts["C"]
+    env = {**host_env(lan, c), "TLS_DIR": str(lan.certs / "client")}
+    script = "".join(shlex.join(["say", *line]) + "\n" for line in lines)
+    result = subprocess.run(c.command([PYTHON, "pyro_client.py"]), input=script,
+                            capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_subscriber_on_one_host_gets_what_is_posted_from_another(lan, chat_server):
+    terminal = chat_on_e(lan, "eve", "hosts")
+    try:
+        say_from_c(lan, ["cal", "hello from C", "--room", "hosts"])
+        terminal.read_until("<cal> hello from C\r\n", timeout=RECOVERY_TIMEOUT)
+    finally:
+        terminal.close()
+
+
+def test_a_cut_off_subscriber_is_dropped_within_the_grace_and_rejoins_with_since(
+        lan, chat_server):
+    e = lan.hosts["E"]
+    terminal = chat_on_e(lan, "ed", "cut")
+    try:
+        say_from_c(lan, ["cal", "before the cut", "--room", "cut"])
+        terminal.read_until("<cal> before the cut\r\n", timeout=RECOVERY_TIMEOUT)
+        e.link(up=False)
+        try:  # the reaper looks once a second: dropped at most a second after the grace
+            wait_until(lambda: "dropped ed (cut): no heartbeat" in chat_server.log(),
+                       CHAT_GRACE + 2, "the chat server to drop ed")
+            say_from_c(lan, *[["cal", f"missed {n}", "--room", "cut"] for n in range(1, 106)])
+        finally:
+            e.link(up=True)
+        back = terminal.read_until("<cal> missed 105\r\n", timeout=RECOVERY_TIMEOUT)
+        # Rejoined with since: the 100 messages held after a marker for the 5 no longer held.
+        assert back.index("-- the chat server had lost us: back in cut") < back.index(
+            "-- 5 earlier message(s) are no longer held") < back.index("<cal> missed 6\r\n")
+        assert "before the cut" not in back and "<cal> missed 5\r\n" not in back
+    finally:
+        terminal.close()
