@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from pyrokit import names
 from pyrokit.processes import ROOT, wait_until
 from tests.netns import Network, unavailable_reason
 from tests.support import Terminal
@@ -79,8 +79,9 @@ def lan(namespaces, tmp_path_factory):
             for role, args, registers in roles:
                 process = host.start(role, args, host_env(network, host))
                 network.roles[host_name, role] = process
-                wait_until(lambda p=process, r=registers: f"registered {r}" in p.log(),
-                           START_TIMEOUT, f"{role} on {host_name}")
+                wait_until(lambda h=host, r=registers: any(
+                    name.startswith(r) for name in registered_at(network, h)),
+                    START_TIMEOUT, f"{role} on {host_name} in the name server")
         yield network
 
 
@@ -91,9 +92,15 @@ def client(lan, *args: str, env: dict[str, str] | None = None) -> subprocess.Com
                           text=True, timeout=120, env=env or host_env(lan, e), cwd=ROOT)
 
 
+def registered_at(lan, host) -> list[str]:
+    """The names whose objects live on `host`, as host E's client lists them."""
+    listing = client(lan, "list").stdout.splitlines()
+    return [line.split()[0] for line in listing if f"@{host.address}:" in line]
+
+
 def worker_name(lan, host_name: str) -> str:
-    log = lan.roles[host_name, "worker"].log()
-    return re.search(r"registered (example\.compute\.worker\.\S+) =", log).group(1)
+    return next(name for name in registered_at(lan, lan.hosts[host_name])
+                if name.startswith(names.WORKER_PREFIX))
 
 
 def test_a_client_on_another_host_greets_and_computes(lan):
