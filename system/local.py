@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -16,6 +17,15 @@ from pyrokit.processes import ROOT, Process, free_port, python, wait_until
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0
+
+
+def web_answers(url: str) -> bool:
+    """True when the web console at `url` answers its health check."""
+    try:
+        with urllib.request.urlopen(url + "api/health", timeout=1.0) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 class LocalSystem:
@@ -144,6 +154,22 @@ class LocalSystem:
         has registered."""
         args = python("-m", "chat", "--name", name, *extra)
         return self.start(process, args, ready=lambda: self.serving(name))
+
+    def start_web(self, *extra: str, port: int | None = None, data: Path | None = None,
+                  name: str = "web") -> Process:
+        """The web console (python -m web) on loopback, its database in `data` (default
+        <workdir>/web); ready once it answers. Its URL is then web_url(name)."""
+        port = port or free_port(HOST)
+        data = data or self.workdir / "web"
+        args = python("-m", "web", "--host", HOST, "--port", str(port), "--data", str(data),
+                      *extra)
+        url = f"http://{HOST}:{port}/"
+        process = self.start(name, args, ready=lambda: web_answers(url))
+        process.url = url
+        return process
+
+    def web_url(self, name: str = "web") -> str:
+        return self.processes[name].url
 
     def start_all(self) -> None:
         """Everything `make demo` and `make up` run."""
