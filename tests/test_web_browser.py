@@ -1,0 +1,284 @@
+"""The web console in a real browser (Chromium driven by Playwright), on a real system."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from compute.coordinator import PiRun
+from pyrokit import names
+from pyrokit.processes import python, wait_until
+from system.local import LocalSystem
+from tests import netns
+from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
+    PAGES,
+    add_user,
+    browser,
+    playwright,
+    watched_page,
+)
+from web.browser import CHROMIUM, launch
+
+PASSWORD = "correct horse battery"
+SCRIPT = "<script>alert(1)</script>"
+REFUSED_CALC = "status of 422"  # a calculation the server refused: the page shows the error
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    """A system of this module's own (its ring loses a node in one test) and its console."""
+    with LocalSystem(tmp_path_factory.mktemp("browser")) as system:
+        system.start_nameserver()
+        system.start_server()
+        system.start_ring()
+        system.start_workers()
+        system.start_web()
+        yield system
+
+
+@pytest.fixture
+def tab(browser, stack):  # noqa: F811 - browser is the fixture
+    with watched_page(browser, stack.web_url()) as watched:
+        yield watched
+
+
+def visit(tab, stack, path: str) -> None:
+    tab.page.goto(stack.web_url() + path)
+    tab.page.wait_for_selector(PAGES[path], state="attached")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_draws_without_console_errors_from_the_console_alone(tab, stack, path):
+    visit(tab, stack, path)
+    tab.page.reload()  # a second load, with whatever the first one stored
+    tab.page.wait_for_selector(PAGES[path], state="attached")
+    assert tab.errors == []
+    assert tab.foreign == []  # nothing from another origin: no CDN
+
+
+def calculate(page, line: str) -> str:
+    before = page.locator("#history tbody tr").count()
+    page.fill("#calc-input", line)
+    page.press("#calc-input", "Enter")
+    page.wait_for_function("(n) => document.querySelectorAll('#history tbody tr').length > n "
+                           "|| document.querySelectorAll('#history tbody tr').length >= 20",
+                           arg=before)
+    return page.inner_text("#calc-result")
+
+
+def history(page) -> list[list[str]]:
+    return [[cell.strip() for cell in row.locator("td").all_inner_texts()]
+            for row in page.locator("#history tbody tr").all()]
+
+
+def test_a_calculation_round_trip_and_its_history_after_a_console_restart(tab, stack):
+    visit(tab, stack, "calc")
+    assert calculate(tab.page, "5 + 3 * (2 - 1)") == "8"
+    assert calculate(tab.page, "add 2 3") == "5"
+    assert calculate(tab.page, "div 1 0") == "error: b must not be zero for div (got a=1, b=0)"
+    rows = history(tab.page)[:3]
+    assert [(row[1], row[2], row[3]) for row in rows] == [
+        ("local", "div 1 0", "error: b must not be zero for div (got a=1, b=0)"),
+        ("local", "add 2 3", "5"), ("local", "5 + 3 * (2 - 1)", "8")]
+
+    url = stack.web_url()
+    stack.stop("web")
+    stack.start_web(port=int(url.rsplit(":", 1)[1].strip("/")))
+    tab.page.reload()
+    tab.page.wait_for_selector("#history tbody tr")
+    assert history(tab.page)[:3] == rows
+    assert tab.unexpected_errors(REFUSED_CALC) == []
+
+
+def test_typed_and_returned_markup_shows_as_text_and_never_runs(tab, stack):
+    with stack.ns() as ns:
+        ns.register(f"test.{SCRIPT}", ns.lookup(names.GREETING), metadata={f"<b>{SCRIPT}</b>"})
+    try:
+        visit(tab, stack, "calc")
+        assert calculate(tab.page, f"greet {SCRIPT}") == f"Hi welcome {SCRIPT}"
+        assert calculate(tab.page, SCRIPT).startswith("error: ")
+        assert [row[2] for row in history(tab.page)[:2]] == [SCRIPT, f"greet {SCRIPT}"]
+        assert history(tab.page)[1][3] == f"Hi welcome {SCRIPT}"
+        assert tab.page.locator("main b, main script").count() == 0
+        visit(tab, stack, "")
+        row = tab.page.locator("#names tbody tr", has_text=f"test.{SCRIPT}")
+        row.wait_for()
+        assert row.locator("td").nth(3).inner_text() == f"<b>{SCRIPT}</b>"
+        assert tab.page.locator("main b, main script").count() == 0
+    finally:
+        with stack.ns() as ns:
+            ns.remove(f"test.{SCRIPT}")
+    assert tab.dialogs == []
+    assert tab.unexpected_errors(REFUSED_CALC) == []
+
+
+# Every change of the overall bar, and what the page showed with it, kept by the page itself.
+RECORD_PROGRESS = """() => {
+  window.seen = [];
+  const bar = document.getElementById('overall');
+  new MutationObserver(() => window.seen.push({
+    done: Number(bar.dataset.done),
+    text: document.getElementById('overall-text').textContent,
+    workers: document.querySelectorAll('#worker-bars tbody tr').length,
+  })).observe(bar, {attributes: true, attributeFilter: ['data-done']});
+}"""
+
+
+def test_a_pi_run_moves_live_in_two_browsers_and_ends_within_1_over_n(browser, stack,  # noqa: F811
+                                                                      tmp_path):
+    terms = 6_000_000_000
+    with watched_page(browser, stack.web_url()) as first, \
+            watched_page(browser, stack.web_url()) as second:
+        for tab in (first, second):
+            visit(tab, stack, "pi")
+            tab.page.evaluate(RECORD_PROGRESS)
+        first.page.fill("#pi-terms", "6e9")
+        first.page.click("#pi-form button")
+        message = first.page.locator("#pi-message")
+        expect(message).to_have_text(re.compile(r"run #\d+ queued: 6\.000e\+9 terms"))
+        run_id = message.inner_text().split("#")[1].split(" ")[0]
+        for tab in (first, second):
+            tab.page.wait_for_function("(id) => document.getElementById('result-title')"
+                                       ".textContent === `Run #${id}`", arg=run_id,
+                                       timeout=60_000)
+        seen = [tab.page.evaluate("() => window.seen") for tab in (first, second)]
+        estimates = [float(tab.page.locator("#result div", has_text="π estimate")
+                           .locator("dd").inner_text()) for tab in (first, second)]
+        with first.page.expect_download() as download:
+            first.page.click("#result-json")
+        saved = tmp_path / "run.json"
+        download.value.save_as(saved)
+        errors = first.errors + second.errors
+    for watched in seen:
+        moves = [s["done"] for s in watched if 0 < s["done"] < terms]
+        assert len(set(moves)) >= 3 and moves == sorted(moves), watched
+        assert max(s["workers"] for s in watched) == 2
+        assert any("ETA" in s["text"] and "terms/s" in s["text"] for s in watched)
+    assert estimates[0] == estimates[1]
+    assert abs(estimates[0] - math.pi) <= 1 / terms
+    document = json.loads(saved.read_text())
+    assert list(document) == [f.name for f in dataclasses.fields(PiRun)]
+    assert document["pi"] == estimates[0] and document["terms"] == terms
+    assert errors == []
+
+
+def ring_route(page, start: int) -> tuple[list[str], str]:
+    page.select_option("#ring-start", str(start))
+    page.fill("#ring-message", "hello")
+    page.click("#ring-form button")
+    page.wait_for_selector("#route li.step-complete")
+    return page.locator("#route li").all_inner_texts(), page.inner_text("#ring-time")
+
+
+def test_a_ring_message_route_is_drawn_and_skipped_nodes_marked(tab, stack):
+    visit(tab, stack, "ring")
+    tab.page.wait_for_function("() => document.querySelectorAll('#ring-drawing .node.up')"
+                               ".length === 3")
+    route, timing = ring_route(tab.page, 2)
+    assert route == ["passed on from 2", "passed on from 3", "passed on from 1", "complete at 2"]
+    assert re.fullmatch(r"round trip \d+\.\d ms from node 2", timing)
+    assert tab.page.locator("#ring-drawing path.hop").count() == 3
+    stack.stop("ring2")
+    try:
+        tab.page.wait_for_selector('#ring-drawing .node[data-id="2"]:not(.up)')
+        route, _ = ring_route(tab.page, 1)
+        assert route == ["passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+        assert tab.page.locator("#route li.step-skipped").inner_text() == "skipped 2"
+        node2 = tab.page.locator('#ring-drawing .node[data-id="2"]')
+        assert "skipped" in node2.get_attribute("class")
+        assert node2.get_attribute("data-state") in ("down", "gone")
+        assert tab.page.locator("#ring-drawing path.hop.detour").count() == 1
+    finally:
+        stack.start_ring_node(2, 3)
+    assert tab.errors == []
+
+
+def test_the_overview_shows_every_name_live_and_filters(tab, stack):
+    with stack.ns() as ns:
+        registered = sorted(ns.list())
+    visit(tab, stack, "")
+    tab.page.wait_for_function("(n) => [...document.querySelectorAll('#names td.state')]"
+                               ".filter((td) => td.classList.contains('up')).length >= n",
+                               arg=len(registered))
+    shown = tab.page.locator("#names tbody tr td:first-child").all_inner_texts()
+    assert set(registered) <= set(shown)
+    assert tab.page.inner_text("#tls") == "off"
+    assert tab.page.inner_text("#ns-location") == f"127.0.0.1:{stack.ns_port}"
+    tab.page.fill("#filter", "worker")
+    kinds = tab.page.locator("#names tbody tr td:nth-child(2)").all_inner_texts()
+    assert kinds == ["worker", "worker"]
+    # Live, without reloading: a worker that starts appears, and shows gone when it stops.
+    stack.start_worker(3)
+    third = tab.page.locator(f'#names tr[data-name="{names.WORKER_PREFIX}3"] td.state')
+    third.and_(tab.page.locator(".up")).wait_for()
+    stack.stop("worker3")
+    third.and_(tab.page.locator(".gone")).wait_for()
+    assert re.fullmatch(r"3 of \d+ names", tab.page.inner_text("#count"))  # 2 up, 1 gone
+    assert tab.errors == []
+
+
+# --- accounts: login when the console is reachable beyond loopback --------------------------
+
+def log_in_and_calculate(tab, url: str) -> None:
+    page = tab.page
+    page.goto(url + "calc")
+    assert page.url == url + "login?next=/calc"
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "wrong password")
+    page.click("form button")
+    assert page.inner_text("p.error") == "wrong user name or password"
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form button")
+    page.wait_for_url(url + "calc")
+    assert page.inner_text(".account .user") == "alice"
+    page.wait_for_selector("#history-page:not(:empty)")
+    page.fill("#calc-input", "add 2 3")
+    page.press("#calc-input", "Enter")
+    page.wait_for_selector("#history tbody tr")
+    assert history(page)[0][1] == "alice"
+    page.click(".account button")
+    page.wait_for_url(url + "login")
+
+
+def test_with_login_required_every_page_needs_a_login(tab, stack, tmp_path):
+    """On loopback, --require-login turns on what binding beyond loopback does."""
+    add_user(tmp_path, "alice", PASSWORD)
+    stack.start_web("--require-login", data=tmp_path, name="web-login")
+    try:
+        log_in_and_calculate(tab, stack.web_url("web-login"))
+    finally:
+        stack.stop("web-login")
+    assert tab.unexpected_errors("status of 401") == []
+
+
+def test_bound_beyond_loopback_every_page_needs_a_login(playwright, tmp_path):  # noqa: F811
+    """The console on a network address (a network-namespace host), the browser beside it."""
+    reason = netns.unavailable_reason()
+    if reason:
+        pytest.skip(f"needs a network-namespace host: {reason} (run the tests as root)")
+    data = tmp_path / "web"
+    add_user(data, "alice", PASSWORD)
+    with netns.Network(tmp_path, ["A"]) as network:
+        host = network.hosts["A"]
+        console = host.start("web", python("-m", "web", "--host", host.address, "--port", "8080",
+                                           "--data", str(data)), env=None)
+        url = f"http://{host.address}:8080/"
+        wait_until(lambda: f"web console on {url} (login required)" in console.log(), 20,
+                   f"the console on {host.address}")
+        wrapper = tmp_path / "chromium-in-A"  # Chromium, run inside host A
+        wrapper.write_text(f'#!/bin/sh\nexec ip netns exec {host.netns} {CHROMIUM} "$@"\n')
+        wrapper.chmod(0o755)
+        chromium = launch(playwright, str(wrapper))
+        try:
+            with watched_page(chromium, url) as tab:
+                log_in_and_calculate(tab, url)
+                # Host A runs no system: the calculation fails with 503, and says so.
+                assert tab.unexpected_errors("status of 401", "status of 503") == []
+        finally:
+            chromium.close()

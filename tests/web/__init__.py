@@ -1,0 +1,1 @@
+"""Helpers for the web console tests (tests/test_web*.py)."""
