@@ -13,6 +13,7 @@ from pyrokit.errors import StartError
 from system.local import HOST, LocalSystem
 
 DEFAULT_NS_PORT = 9090
+DEFAULT_WEB_PORT = 8080
 
 
 def port_is_free(port: int) -> bool:
@@ -34,10 +35,13 @@ def main() -> int:
     with system:
         try:
             system.start_all()
+            web = system.start_web(port=DEFAULT_WEB_PORT if port_is_free(DEFAULT_WEB_PORT)
+                                   else None)
         except StartError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        print(f"\nsystem up; logs in {workdir}/. In a second terminal:\n")
+        print(f"\nsystem up; logs in {workdir}/.\n\nWeb console: {web.url}\n\n"
+              f"Or in a second terminal:\n")
         if system.ns_port != DEFAULT_NS_PORT:
             print(f"    export PYRO_NS_HOST={HOST} PYRO_NS_PORT={system.ns_port}")
         print("    .venv/bin/python pyro_client.py\n"
