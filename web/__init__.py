@@ -123,12 +123,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
     jobs.start()
 
-    from web import api, auth, errors, pages
+    from web import api, auth, chat, errors, pages
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    chat.init_app(app)
     app.before_request(_start_timer)
     app.after_request(_headers)
     return app

@@ -1,0 +1,90 @@
+"""The web console's chat page: two browsers and a terminal in one room, on a real system."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from system.local import LocalSystem
+from tests.support import run_client
+from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
+    Session,
+    browser,
+    playwright,
+    watched_page,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with LocalSystem(tmp_path_factory.mktemp("chat-web")) as system:
+        system.start_nameserver()
+        system.start_chat("--grace", "3")
+        system.start_web()
+        yield system
+
+
+def enter(page, origin: str, room: str, nick: str) -> None:
+    page.goto(origin + "chat")
+    page.fill("#chat-room", room)
+    page.fill("#chat-nick", nick)
+    page.click("#chat-enter")
+    expect(page.locator("#chat-log .notice").first).to_have_text(f"you are {nick} in {room}")
+
+
+def send(page, text: str) -> None:
+    page.fill("#chat-text", text)
+    page.press("#chat-text", "Enter")
+    expect(page.locator("#chat-text")).to_have_value("")  # posted
+
+
+def messages(page):
+    return page.locator("#chat-log li.message")
+
+
+def test_two_browsers_and_a_terminal_chat_and_markup_stays_text(browser, stack):  # noqa: F811
+    origin = stack.web_url()
+    with watched_page(browser, origin) as ana, watched_page(browser, origin) as bob:
+        enter(ana.page, origin, "web", "ana")
+        enter(bob.page, origin, "web", "bob")
+        expect(ana.page.locator("#chat-who li")).to_have_text(["ana", "bob"])
+        send(bob.page, "hello ana")
+        expect(messages(ana.page).last.locator(".text")).to_have_text("hello ana")
+        send(ana.page, SCRIPT)
+        expect(messages(bob.page).last.locator(".text")).to_have_text(SCRIPT)
+        assert bob.page.locator("#chat-log script").count() == 0
+        assert run_client(stack, "say", "cli", "from a terminal", "--room", "web").returncode == 0
+        for page in (ana.page, bob.page):
+            expect(messages(page).last).to_contain_text("clifrom a terminal")
+        bob.page.click("#chat-leave")
+        expect(ana.page.locator("#chat-log .notice").last).to_have_text("bob left")
+        expect(ana.page.locator("#chat-who li")).to_have_text(["ana"])
+        assert (ana.dialogs, bob.dialogs) == ([], [])
+        assert ana.errors == bob.errors == []
+
+
+def test_a_taken_nick_is_refused_with_the_servers_reason(browser, stack):  # noqa: F811
+    origin = stack.web_url()
+    with watched_page(browser, origin) as first, watched_page(browser, origin) as second:
+        enter(first.page, origin, "nicks", "Cy")
+        second.page.goto(origin + "chat")
+        second.page.fill("#chat-room", "nicks")
+        second.page.fill("#chat-nick", "cy")
+        second.page.click("#chat-enter")
+        expect(second.page.locator("#chat-status .error")).to_have_text(
+            "error: nick 'cy' is taken in room 'nicks': choose another")
+
+
+def test_a_chat_session_answers_only_the_browser_session_that_opened_it(stack):
+    ana, mallory = Session(stack.web_url()), Session(stack.web_url())
+    status, joined, _ = ana.post("/api/chat/join", {"room": "private", "nick": "ana"})
+    assert status == 200, joined
+    for path, body in [("/api/chat/say", {"session": joined["session"], "text": "as ana"}),
+                       ("/api/chat/leave", {"session": joined["session"]})]:
+        status, refused, _ = mallory.post(path, body)
+        assert (status, refused["error"].split(" (")[0]) == (404, "no such chat session")
+    assert mallory.get(f"/api/chat/events?session={joined['session']}")[0] == 404
+    assert ana.post("/api/chat/say", {"session": joined["session"], "text": "mine"})[0] == 200
+    assert ana.post("/api/chat/leave", {"session": joined["session"]})[0] == 200
