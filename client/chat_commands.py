@@ -196,6 +196,7 @@ class Screen:
                 return matches[state] if state < len(matches) else None
 
             self.reader.module.set_completer(complete)
+            self.reader.module.parse_and_bind("tab: complete")  # Python binds Tab to insert
 
     def close(self) -> None:
         """Print what is left; on a terminal, give back the completer and the history as

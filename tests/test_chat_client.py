@@ -38,6 +38,8 @@ def test_an_incoming_message_appears_above_the_line_being_typed(chat_system, tmp
         terminal.read_until("<ana> half a line\r\n")       # sent whole, and back in order
         terminal.type("/who")
         terminal.read_until("-- here: ana\r\n")
+        os.write(terminal.master, b"an\t\n")                # Tab completes a nick present
+        terminal.read_until("<ana> ana\r\n")
         terminal.type("/quit")
         assert terminal.process.wait(timeout=20) == 0
     finally:
