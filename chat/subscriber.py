@@ -32,6 +32,7 @@ from pyrokit.proxy import Proxy
 log = logging.getLogger(__name__)
 
 CALL_TIMEOUT = 10.0
+LEAVE_TIMEOUT = 2.0
 DEFAULT_HEARTBEAT = 2.5
 # The chat server stopped, restarted elsewhere, is not registered, or cannot be reached.
 UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
@@ -161,10 +162,12 @@ class Subscriber:
                 lambda: self.last_seq is not None and self.last_seq >= seq, timeout)
 
     def leave(self) -> None:
-        """Leave the room (as far as the chat server can be told) and stop."""
-        self._stopping.set()
+        """Leave the room (as far as the chat server can be told: a dropped subscriber is
+        freed after the grace anyway) and stop."""
+        self._stopping.set()  # the heartbeat ends at its next beat, and rejoins no more
         with self._session:
             if self.token is not None:
+                self.proxy._pyroTimeout = LEAVE_TIMEOUT
                 try:
                     self.proxy.leave(self.token)
                 except (*UNREACHABLE, LookupError) as exc:
@@ -172,8 +175,6 @@ class Subscriber:
                 self.token = None
             if self._inbox is not None:
                 self.daemon.unregister(self._inbox)
-        if self._beating is not None:
-            self._beating.join(timeout=CALL_TIMEOUT + 1)
         self.proxy._pyroRelease()
         if self._own_daemon:
             self.daemon.close()
