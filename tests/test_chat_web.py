@@ -6,13 +6,14 @@ import pytest
 from playwright.sync_api import expect
 
 from system.local import LocalSystem
-from tests.support import run_client
+from tests.support import name_server_of, run_client
 from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
     Session,
     browser,
     playwright,
     watched_page,
 )
+from web import auth, create_app, db, shutdown
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -88,3 +89,23 @@ def test_a_chat_session_answers_only_the_browser_session_that_opened_it(stack):
     assert mallory.get(f"/api/chat/events?session={joined['session']}")[0] == 404
     assert ana.post("/api/chat/say", {"session": joined["session"], "text": "mine"})[0] == 200
     assert ana.post("/api/chat/leave", {"session": joined["session"]})[0] == 200
+
+
+def test_logged_in_a_page_chats_under_its_user_name(stack, tmp_path):
+    with name_server_of(stack):
+        console = create_app({"TESTING": True, "DATA_DIR": tmp_path, "LOGIN_REQUIRED": True})
+        try:
+            with db.connection(console.config["DATABASE"]) as conn:
+                db.add_user(conn, "ana@home", auth.hash_password("correct horse"))
+            client = console.test_client()
+            token = {"X-CSRF-Token": client.get("/api/session").get_json()["csrf_token"]}
+            join = {"room": "users", "nick": "mallory"}
+            assert client.post("/api/chat/join", json=join, headers=token).status_code == 401
+            token["X-CSRF-Token"] = client.post("/api/login", headers=token, json={
+                "username": "ana@home", "password": "correct horse"}).get_json()["csrf_token"]
+            joined = client.post("/api/chat/join", json=join, headers=token).get_json()
+            assert joined["nick"] == "ana_home"  # the user's name, as far as nicks allow
+            assert client.post("/api/chat/leave", json={"session": joined["session"]},
+                               headers=token).status_code == 200
+        finally:
+            shutdown(console)
