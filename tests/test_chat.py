@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from chat.subscriber import Subscriber
 from pyrokit.processes import Process, python, wait_until
 from system.local import LocalSystem
 from tests import test_security
-from tests.support import proxy, run_client
+from tests.support import name_server_of, proxy, run_client
 
 GRACE = 3.0          # the chat server's: silent or failing subscribers are dropped after it
 DROP_TIMEOUT = 4 * GRACE
@@ -175,6 +176,22 @@ def chat_system_shared(tmp_path_factory):
         system.start_nameserver()
         system.start_chat()
         yield system
+
+
+def test_a_subscriber_whose_callbacks_fail_for_the_grace_is_dropped(chat_system):
+    with name_server_of(chat_system):
+        subscriber = Subscriber(ROOM, "deaf", lambda event: None)
+        subscriber.join()
+        try:
+            subscriber.daemon.close()  # its heartbeats go on; its callback object is gone
+            with proxy(chat_system, "example.chat") as chat:
+                post(chat, "can you hear me?")
+                wait_until(lambda: "deaf" not in chat.who(ROOM), DROP_TIMEOUT,
+                           "deaf to be dropped")
+        finally:
+            subscriber.leave()
+    assert "dropped deaf (lobby): its callbacks failed for" in chat_system.processes[
+        "chat"].log()
 
 
 def test_a_stalled_subscriber_whose_queue_overflows_is_dropped(own_system):
