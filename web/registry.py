@@ -114,10 +114,13 @@ class Registry:
                 self._thread = threading.Thread(target=self._watch, name="registry",
                                                 daemon=True)
                 self._thread.start()
-            if self._snapshot.updated is None and self._snapshot.error is None:
-                self._listed.wait_for(lambda: self._snapshot.updated is not None
-                                      or self._snapshot.error is not None, wait)
+            if not self._seen():
+                self._listed.wait_for(self._seen, wait)
             return self._snapshot
+
+    def _seen(self) -> bool:
+        """Whether the name server was listed, or found missing, at least once."""
+        return self._snapshot.nameserver_uri is not None or self._snapshot.error is not None
 
     def close(self) -> None:
         self._stopping.set()
