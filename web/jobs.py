@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from compute.coordinator import Status, run_pi
@@ -18,6 +20,7 @@ from web import db
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 20
+REFRESH_SECONDS = 1.0     # progress is published when it moves, and at least this often
 STOPPED = "the console stopped during this run"
 
 
@@ -141,6 +144,19 @@ class Jobs:
                 self._publish_queue(conn, current=None, finished=row["id"])
             log.info("pi run %d: %s", row["id"], state)
 
+    def _watcher(self, run_id: int) -> Callable[[Status], None]:
+        """Publishes a run's progress when terms were done, and at least every second (for
+        the clock and the ETA): not on every tick of the coordinator."""
+        last = {"done": -1, "at": 0.0}
+
+        def watch(status: Status) -> None:
+            now = time.monotonic()
+            if status.done != last["done"] or now - last["at"] >= REFRESH_SECONDS:
+                last.update(done=status.done, at=now)
+                self._publish(current=progress_view(run_id, status))
+
+        return watch
+
     def _execute(self, row) -> tuple[str, dict]:
         run_id = row["id"]
         with self._changed:
@@ -151,8 +167,7 @@ class Jobs:
                                "rate": 0.0, "eta": None, "workers": []})
         try:
             run = run_pi(row["terms"], workers=row["workers"], slice_terms=row["slice_terms"],
-                         cancel=self._cancel,
-                         watch=lambda status: self._publish(current=progress_view(run_id, status)))
+                         cancel=self._cancel, watch=self._watcher(run_id))
         except Cancelled as exc:
             if self._stopping.is_set():
                 return "interrupted", {"error": f"{STOPPED} ({exc})"}
