@@ -326,7 +326,7 @@ def test_runs_queue_one_at_a_time_and_cancel(client):
     wait_until(lambda: client.get(f"/api/pi/runs/{long['id']}").get_json()["state"]
                == "running", 10, "the long run to start")
     live = wait_until(lambda: (v := json.loads(client.get("/api/pi/live").get_data()))[
-        "current"]["done"] and v, 10, "progress")
+        "current"] and v["current"]["done"] and v, 10, "progress")
     assert live["queued"] == [{"id": queued["id"], "terms": 1_000_000, "who": "local"}]
     progress = live["current"]
     assert progress["id"] == long["id"] and progress["terms"] == 2 * 10**12
