@@ -92,5 +92,5 @@ def serve_callbacks_over_tls() -> None:
     Pyro4.config.SSL_SERVERCERT = Pyro4.config.SSL_CLIENTCERT
     Pyro4.config.SSL_SERVERKEY = Pyro4.config.SSL_CLIENTKEY
     # pyrokit.tls's server context, which runs the handshake in the connection's worker thread.
-    tls._install_server_context(Path(Pyro4.config.SSL_CLIENTCERT),
+    tls.install_server_context(Path(Pyro4.config.SSL_CLIENTCERT),
                                 Path(Pyro4.config.SSL_CLIENTKEY), Path(Pyro4.config.SSL_CACERTS))

@@ -51,7 +51,7 @@ def configure(identity: str) -> None:
     Pyro4.config.SSL_CLIENTCERT, Pyro4.config.SSL_CLIENTKEY = str(cert), str(key)
     if identity == "server":
         Pyro4.config.SSL_SERVERCERT, Pyro4.config.SSL_SERVERKEY = str(cert), str(key)
-        _install_server_context(cert, key, ca)
+        install_server_context(cert, key, ca)
     # Pyro4 builds its client context once per process; a new configuration must replace it.
     setattr(Pyro4.socketutil, "__ssl_client_context", None)
 
@@ -92,7 +92,8 @@ class _HandshakeInWorkerContext(ssl.SSLContext):
         return super().wrap_socket(sock, server_side=server_side, **kwargs)
 
 
-def _install_server_context(cert: Path, key: Path, ca: Path) -> None:
+def install_server_context(cert: Path, key: Path, ca: Path) -> None:
+    """Make this process's daemons present `cert` and require a peer certificate from `ca`."""
     # Pyro4 wraps its listening socket so that accept() runs the TLS handshake inside the accept
     # loop: one client that connects and stays silent would stall every new connection. Pyro4
     # caches its server context in socketutil; providing it here, with the handshake deferred,
