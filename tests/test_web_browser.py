@@ -167,6 +167,21 @@ def test_a_pi_run_moves_live_in_two_browsers_and_ends_within_1_over_n(browser, s
     assert errors == []
 
 
+def test_with_every_stream_taken_the_pi_page_follows_by_polling(tab, stack):
+    stack.start_web("--max-streams", "0", name="web-no-streams")
+    try:
+        tab.page.goto(stack.web_url("web-no-streams") + "pi")
+        tab.page.fill("#pi-terms", "6e9")
+        tab.page.click("#pi-form button")
+        tab.page.wait_for_function("() => Number(document.getElementById('overall')"
+                                   ".dataset.done || 0) > 0")
+        expect(tab.page.locator("#result-title")).to_have_text(re.compile(r"Run #\d+"),
+                                                                timeout=60_000)
+    finally:
+        stack.stop("web-no-streams")
+    assert tab.unexpected_errors("status of 503") == []  # the refused stream, and only that
+
+
 def ring_route(page, start: int) -> tuple[list[str], str]:
     page.select_option("#ring-start", str(start))
     page.fill("#ring-message", "hello")
