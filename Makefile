@@ -1,10 +1,10 @@
-# make demo | make test | make up | make bench | make lint | make clean
+# make demo | make test | make up | make bench | make lint | make screenshots | make clean
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install demo up test lint bench certs clean
+.PHONY: install demo up test lint bench certs screenshots clean
 
 install: $(INSTALLED)
 
@@ -23,6 +23,10 @@ up: $(INSTALLED)
 bench: $(INSTALLED)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(PY) -m bench.run_all
+
+# a PNG of each web console page, with the system running (needs chromium: apt-get install chromium)
+screenshots: $(INSTALLED)
+	$(PY) -m web.screenshots docs/screenshots
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .
