@@ -11,13 +11,15 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, g, request
+from flask import Flask, Response, current_app, g, request
 
 from web import db
+from web.errors import ApiError
 from web.jobs import MAX_QUEUED, Jobs
 from web.registry import Registry
 from web.remote import Prompts
@@ -66,6 +68,15 @@ class StreamSlots:
     def give_back(self) -> None:
         with self._lock:
             self.open -= 1
+
+    def response(self, events: Iterable[str], hint: str = "close some console tabs") -> Response:
+        """Server-sent `events` holding a slot until the stream closes; 503 when none is free."""
+        if not self.take():
+            raise ApiError(503, f"{self.limit} live streams are open already", hint)
+        response = Response(events, mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response.call_on_close(self.give_back)
+        return response
 
 
 @dataclass

@@ -198,9 +198,6 @@ def live():
 def events():
     """Server-sent events: the live state at once, then each change (at most 10 a second)."""
     console = services()
-    if not console.streams.take():
-        raise ApiError(503, f"{console.streams.limit} live streams are open already",
-                       "close some console tabs; this page falls back to polling /api/pi/live")
 
     def stream():
         version, payload = console.jobs.live()
@@ -211,10 +208,8 @@ def events():
             yield ": keep-alive\n\n" if payload is None else f"data: {payload}\n\n"
             console.stopping.wait(MIN_GAP)  # coalesce: the next send is the latest state
 
-    response = Response(stream(), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    response.call_on_close(console.streams.give_back)
-    return response
+    return console.streams.response(stream(), "close some console tabs; this page falls back "
+                                              "to polling /api/pi/live")
 
 
 @bp.get("/pi/plot.svg")
