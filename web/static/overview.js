@@ -13,8 +13,9 @@ function stateCell(entry) {
               `up · ${entry.rtt_ms.toFixed(1)} ms`);
   }
   if (entry.state === "down" || entry.state === "gone") {
-    const what = entry.state === "down" ? "down" : "gone (unregistered)";
-    return el("td", { class: `state ${entry.state}`, title: clock(entry.since) },
+    const what = entry.state;
+    const why = entry.state === "down" ? "registered, not answering" : "no longer registered";
+    return el("td", { class: `state ${entry.state}`, title: why },
               el("span", { class: `dot ${entry.state}` }),
               `${what} since ${clock(entry.since)} (${ago(entry.since)})`);
   }
