@@ -8,6 +8,7 @@ Events are plain dicts, as they travel to subscribers:
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections import OrderedDict, deque
 
@@ -22,6 +23,9 @@ class Room:
 
     def __init__(self, name: str, history: int = HISTORY) -> None:
         self.name = name
+        # Sequence numbers count from this room's creation: a room dropped (empty, evicted)
+        # and created again, or a restarted chat server, starts a new epoch.
+        self.epoch = secrets.token_hex(8)
         self.history: deque[dict] = deque(maxlen=history)
         self.last_seq = 0
         self.members: dict[str, object] = {}            # nick key -> the member

@@ -65,7 +65,6 @@ def callback_uri(callback: object) -> Pyro4.URI:
     return uri
 
 
-@Pyro4.expose
 @Pyro4.behavior(instance_mode="single")
 class ChatService:
     """Chat rooms: `join` with a callback object, then `say`, `who`, `leave`, `ping`.
@@ -80,7 +79,6 @@ class ChatService:
                  max_subscribers: int = MAX_SUBSCRIBERS, max_rooms: int = MAX_ROOMS) -> None:
         self.grace, self.queue_limit = grace, queue_limit
         self.max_subscribers, self.max_rooms = max_subscribers, max_rooms
-        self.epoch = secrets.token_hex(8)  # this run; sequence numbers restart with it
         self.rooms: dict[str, Room] = {}
         self.sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -96,15 +94,18 @@ class ChatService:
             for session in self.sessions.values():
                 session.outbox.close()
             self.sessions.clear()
+            self.rooms.clear()
 
     # --- remote methods ---------------------------------------------------------------------
 
+    @Pyro4.expose
     def join(self, room, nick, callback, since=None, epoch=None):
         """Enter `room` as `nick` (unique in the room, regardless of case); events are sent to
         `callback`'s deliver(first, events). Returns {"token", "room", "nick", "epoch", "who",
         "history", "last_seq", "heartbeat"}: history is the last 100 messages, or those after
         sequence number `since` (led by a gap event if more were missed); a `since` from
-        another epoch (before a chat-server restart) counts from this run's start."""
+        another epoch (the room was created again: a chat-server restart, or the room was
+        emptied and evicted) counts from the room's start."""
         room, nick = rules.check_room(room), rules.check_nick(nick)
         uri = callback_uri(callback)
         since = rules.check_seq(since, "since")
@@ -123,7 +124,7 @@ class ChatService:
         try:
             with self._lock:
                 chat_room = self._check_room_for(room, nick)
-                if epoch is not None and epoch != self.epoch and since is not None:
+                if epoch is not None and epoch != chat_room.epoch and since is not None:
                     since = 0
                 history = chat_room.replay(since)
                 session = Session(token, chat_room, nick, outbox)
@@ -132,7 +133,7 @@ class ChatService:
                 self._publish(chat_room, joined, besides=session)
                 outbox.start()
                 reply = {"token": token, "room": chat_room.name, "nick": nick,
-                         "epoch": self.epoch, "who": chat_room.who(), "history": history,
+                         "epoch": chat_room.epoch, "who": chat_room.who(), "history": history,
                          "last_seq": chat_room.last_seq,
                          "heartbeat": self.grace / HEARTBEATS_PER_GRACE}
         except BaseException:
@@ -141,6 +142,7 @@ class ChatService:
         log.info("%s joined %s from %s", nick, chat_room.name, uri.location)
         return reply
 
+    @Pyro4.expose
     def say(self, token, text, message_id):
         """Post `text` as the session's nick; returns its sequence number. A message_id this
         room has seen from the same nick posts nothing and returns the first post's number."""
@@ -153,6 +155,7 @@ class ChatService:
                 self._publish(session.room, event)
         return seq
 
+    @Pyro4.expose
     def post(self, room, nick, text, message_id):
         """Post without joining (a one-shot `say`), as a nick nobody in the room holds;
         at most once per message_id, as `say`. Returns the sequence number."""
@@ -168,6 +171,7 @@ class ChatService:
                 self._publish(chat_room, event)
         return seq
 
+    @Pyro4.expose
     def who(self, room):
         """The nicks present in `room`, sorted (none if the room does not exist)."""
         room = rules.check_room(room)
@@ -175,6 +179,7 @@ class ChatService:
             chat_room = self.rooms.get(rules.nick_key(room))
             return chat_room.who() if chat_room else []
 
+    @Pyro4.expose
     def ping(self, token):
         """The heartbeat: keeps the session alive; returns the room's last sequence number.
         LookupError if the session is unknown (dropped, or the chat server restarted)."""
@@ -182,6 +187,7 @@ class ChatService:
         with self._lock:
             return self._session(token).room.last_seq
 
+    @Pyro4.expose
     def leave(self, token):
         """End the session and free its nick; False if it was not (or no longer) there."""
         token = rules.check_id(token, "token")

@@ -140,10 +140,13 @@ class Subscriber:
                 self._beating.start()
         return reply
 
-    def say(self, text: str) -> int:
+    def say(self, text: str, message_id: str | None = None) -> int:
         """Post `text`; returns its sequence number. After a lost connection or session it
-        rejoins and sends again with the same message id, so the message is posted once."""
-        text, message_id = rules.check_text(text), uuid.uuid4().hex
+        rejoins and sends again with the same message id, so the message is posted once;
+        a caller that retries gives the same `message_id` (default: a new one)."""
+        text = rules.check_text(text)
+        message_id = uuid.uuid4().hex if message_id is None else rules.check_id(
+            message_id, "message_id")
         if self.token is None:  # the heartbeat found the session gone and could not rejoin
             self._recover()
         try:

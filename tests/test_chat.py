@@ -11,8 +11,10 @@ import signal
 import uuid
 from pathlib import Path
 
+import Pyro4.util
 import pytest
 
+from chat.service import ChatService
 from chat.subscriber import Subscriber
 from pyrokit.processes import Process, python, wait_until
 from system.local import LocalSystem
@@ -242,3 +244,24 @@ def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certif
     wait_until(lambda: received(report).get("ana", {}).get("seqs") == [1], 10,
                "ana to get the message")
 
+
+
+def test_the_chat_server_exposes_only_the_chat_methods():
+    exposed = Pyro4.util.get_exposed_members(ChatService(), only_exposed=True)["methods"]
+    assert exposed == {"join", "say", "post", "who", "ping", "leave"}
+
+
+def test_a_room_made_again_after_eviction_starts_a_new_epoch():
+    """A member coming back with `since` from before is given the new room from its start
+    (not refused for a `since` beyond the new room's last message)."""
+    service = ChatService(max_rooms=2)
+    service.post("ops", "ana", "one", "id-1")
+    service.post("ops", "ana", "two", "id-2")
+    old = service._room("ops")
+    for name in ("junk0", "junk1"):
+        service.post(name, "eve", "x", f"id-{name}")  # "ops", empty, makes way
+    again = service._room("ops")
+    assert again is not old and again.epoch != old.epoch
+    service.post("ops", "bob", "new", "id-3")
+    with pytest.raises(ValueError, match="since must be at most"):
+        again.replay(2)  # what a rejoin with the old since alone would meet

@@ -14,6 +14,7 @@ from tests.web.support import (  # noqa: F401 - browser and playwright are fixtu
     watched_page,
 )
 from web import auth, create_app, db, shutdown
+from web.chat import MAX_PER_OWNER
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -87,8 +88,27 @@ def test_a_chat_session_answers_only_the_browser_session_that_opened_it(stack):
         status, refused, _ = mallory.post(path, body)
         assert (status, refused["error"].split(" (")[0]) == (404, "no such chat session")
     assert mallory.get(f"/api/chat/events?session={joined['session']}")[0] == 404
-    assert ana.post("/api/chat/say", {"session": joined["session"], "text": "mine"})[0] == 200
+    mine = {"session": joined["session"], "text": "mine", "message_id": "m-1"}
+    status, said, _ = ana.post("/api/chat/say", mine)
+    assert status == 200, said
+    assert ana.post("/api/chat/say", mine)[1] == said  # a retry posts at most once
+    assert ana.post("/api/chat/say", {"session": joined["session"], "text": "no id"})[0] == 400
     assert ana.post("/api/chat/leave", {"session": joined["session"]})[0] == 200
+
+
+def test_one_browser_cannot_take_every_chat_slot(stack):
+    greedy, other = Session(stack.web_url()), Session(stack.web_url())
+    joined = [greedy.post("/api/chat/join", {"room": f"slot{n}", "nick": "greedy"})
+              for n in range(MAX_PER_OWNER + 1)]
+    try:
+        assert [status for status, _, _ in joined] == [200] * MAX_PER_OWNER + [429]
+        status, body, _ = other.post("/api/chat/join", {"room": "slot0", "nick": "other"})
+        assert status == 200, body
+        other.post("/api/chat/leave", {"session": body["session"]})
+    finally:
+        for status, body, _ in joined:
+            if status == 200:
+                greedy.post("/api/chat/leave", {"session": body["session"]})
 
 
 def test_logged_in_a_page_chats_under_its_user_name(stack, tmp_path):

@@ -185,7 +185,8 @@ def test_history_is_newest_first_paginated_and_says_who(client):
     assert all(row["who"] == auth.ANONYMOUS for row in first["rows"])
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=0", "per_page=101"])
+@pytest.mark.parametrize("query", ["page=0", "page=x", "per_page=0", "per_page=101",
+                                   "page=9223372036854775807"])
 def test_bad_page_arguments_are_refused(client, query):
     assert client.get(f"/api/history?{query}").status_code == 400
     assert client.get(f"/api/pi/runs?{query}").status_code == 400

@@ -17,6 +17,7 @@ from web.errors import ApiError
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PER_PAGE, MAX_PER_PAGE = 20, 100
+MAX_PAGE = 10**9  # SQLite integers end near 2**63; no history is this long
 MAX_NUMBER_CHARS = 64      # a number typed as text: 2e9, 2_000_000_000, 2*10**9
 MAX_RING_NODE = 10**6
 MAX_GAPS = 256             # ring ids below the highest that are drawn even when not registered
@@ -67,8 +68,9 @@ def page_args() -> tuple[int, int]:
         per_page = int(request.args.get("per_page", PER_PAGE))
     except ValueError:
         raise ApiError(400, "page and per_page must be whole numbers") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, f"page must be >= 1 and per_page from 1 to {MAX_PER_PAGE}")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, f"page must be from 1 to {MAX_PAGE} and per_page from 1 to "
+                            f"{MAX_PER_PAGE}")
     return page, per_page
 
 

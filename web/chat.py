@@ -5,7 +5,8 @@ server-sent events.
     POST /api/chat/join   {"room", "nick"}  -> {"session", "room", "nick"}  (nick: the user's
                                                  own when logged in)
     GET  /api/chat/events?session=ID        -> the room's events, as they come (SSE)
-    POST /api/chat/say    {"session", "text"} -> {"seq"}
+    POST /api/chat/say    {"session", "text", "message_id"} -> {"seq"}; a retry with the same
+                          message_id posts at most once
     POST /api/chat/leave  {"session"}
     GET  /api/chat/who?room=R               -> {"room", "who"}
 """
@@ -31,6 +32,7 @@ from web.errors import ApiError
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 
 MAX_CONVERSATIONS = 32     # pages in a room at once, each a subscriber of the console's
+MAX_PER_OWNER = 4          # of those, one browser session's (or user's)
 KEPT_EVENTS = 500          # of a conversation, for a page's stream to pick up again
 ORPHAN_SECONDS = 30.0      # a conversation no stream has followed this long is left
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
@@ -85,6 +87,9 @@ class Conversations:
     def start(self, room: str, nick: str, owner: str) -> Conversation:
         with self._lock:
             self._leave_orphans()
+            if sum(c.owner == owner for c in self._open.values()) >= MAX_PER_OWNER:
+                raise ApiError(429, f"this browser is in {MAX_PER_OWNER} chat rooms already",
+                               "leave one (close its tab) first")
             if len(self._open) >= MAX_CONVERSATIONS:
                 raise ApiError(503, f"{MAX_CONVERSATIONS} pages are in chat rooms already",
                                "close some chat tabs, or use pyro_client.py chat")
@@ -221,11 +226,14 @@ def say():
     body = request.get_json(silent=True)
     conversation = conversations().get(body_field(body, "session"), owner())
     text = checked(rules.check_text, body_field(body, "text"))
+    message_id = checked(lambda value: rules.check_id(value, "message_id"),
+                         body_field(body, "message_id"))
     try:
-        return jsonify(seq=conversation.subscriber.say(text))
+        return jsonify(seq=conversation.subscriber.say(text, message_id))
     except UNREACHABLE as exc:
-        raise ApiError(503, f"the chat server cannot be reached ({exc}): not sent",
-                       "it may be restarting: try again in a moment") from None
+        raise ApiError(503, f"the chat server did not answer ({exc}): the message may or may "
+                            f"not have been posted",
+                       "send it again: the same message id posts it at most once") from None
     except (LookupError, ValueError, TypeError, RuntimeError, Pyro4.errors.PyroError) as exc:
         raise ApiError(409, f"not sent: {exc}") from None
 

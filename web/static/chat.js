@@ -114,11 +114,21 @@ async function leave() {
   }
 }
 
+// crypto.randomUUID needs a secure context; a console on a LAN may be plain http.
+function newMessageId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+let pending = null; // { text, id }: a message sent but not confirmed keeps its id for a retry
+
 async function send() {
   const text = textBox.value;
   if (!text || !session) return;
+  if (!pending || pending.text !== text) pending = { text, id: newMessageId() };
   try {
-    await api("/api/chat/say", { method: "POST", body: { session, text } });
+    await api("/api/chat/say", { method: "POST", body: { session, text, message_id: pending.id } });
+    pending = null;
     textBox.value = "";
     statusLine.replaceChildren();
   } catch (err) {
