@@ -11,7 +11,7 @@ from pathlib import Path
 
 import Pyro4
 
-from bench import chat, load, machine, pi, ring, rpc
+from bench import chat, load, machine, pi, ring, rpc, web
 from bench.timing import Rate
 
 LOAD_CLIENTS = (1, 8, 64, 500)
@@ -56,6 +56,7 @@ def main() -> None:
     loads = [load.run_load_on_own_system(n, calls=20, seconds=60) for n in LOAD_CLIENTS]
     idle = load.first_call_with_idle_connections(IDLE_HELD)
     fan_outs = [chat.fan_out(count) for count in chat.COUNTS]
+    web_table = web.report()
     slow_p50, slow_p99 = chat.with_a_slow_one()
 
     goals: list[Goal] = [
@@ -103,6 +104,8 @@ def main() -> None:
         "`bench/load.py`: each client a thread with its own proxy and connection, all connected "
         "before the first call, 20 checked calls each (the clients share one Python process).",
         "", load.HEADER, *[result.row() for result in loads], "",
+        "## Web console", "", "`bench/web.py`: the console against the running system, "
+        "measured through its own JSON API and live streams.", "", web_table, "",
         "## Chat fan-out", "", chat.DESCRIPTION, "", chat.table(fan_outs), "",
         f"200 subscribers and one more taking {chat.SLOW_SECONDS:g} s per message, "
         f"{chat.PACED} messages at {chat.PACE:g} a second: p50 {slow_p50:.1f} ms, p99 "
