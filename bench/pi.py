@@ -45,9 +45,9 @@ def worker_rates(terms: int = WORKER_TERMS) -> dict[int, float]:
     with tempfile.TemporaryDirectory() as workdir, LocalSystem(Path(workdir)) as system:
         system.start_nameserver()
         system.start_workers(2)
+        config.set_ns_location(HOST, system.ns_port)
         for count in (1, 2):
-            seconds = median_seconds(lambda count=count: run_pi(
-                terms, workers=count, ns_host=HOST, ns_port=system.ns_port))
+            seconds = median_seconds(lambda count=count: run_pi(terms, workers=count))
             rates[count] = terms / seconds
     return rates
 
