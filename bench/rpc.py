@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,8 +24,8 @@ from bench.timing import Rate, interleaved_rates, median_rate
 from pyrokit import config
 from system.local import HOST, LocalSystem
 
-CALLS = 2000
-ROUNDS = 9
+CALLS = 1000
+ROUNDS = 21
 BATCH = 100
 SERIALIZERS = ("json", "serpent")  # what servers accept
 
@@ -31,10 +33,17 @@ SERIALIZERS = ("json", "serpent")  # what servers accept
 @contextmanager
 def serving(module: str, *args: str) -> Iterator[str]:
     """Run `python -m module args` and yield the first line it prints (its address)."""
+    with serving_process(module, *args) as (address, _):
+        yield address
+
+
+@contextmanager
+def serving_process(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """serving(), yielding the address and the process id."""
     process = subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE,
                                text=True)
     try:
-        yield process.stdout.readline().strip()
+        yield process.stdout.readline().strip(), process.pid
     finally:
         process.kill()
         process.wait(timeout=10)
@@ -129,6 +138,40 @@ def measure() -> tuple[list[tuple[str, Rate]], list[str]]:
         rows.append(("first call: new PYRONAME proxy (lookup + connect + call)",
                      median_rate(lambda: first_call(name), CALLS // 10, warmup=5)))
     return rows, notes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_per_call(serializer: str = "serpent", calls: int = 10000,
+                        rounds: int = 5) -> tuple[float, float]:
+    """Median server CPU microseconds per add(1, 2): (the project's, bare Pyro4's). Unlike
+    call rates, CPU time does not depend on what else the machine is doing."""
+    config.configure()
+    spent: dict[str, list[float]] = {"project": [], "bare": []}
+    with ExitStack() as stack:
+        system = stack.enter_context(LocalSystem(Path(stack.enter_context(
+            tempfile.TemporaryDirectory()))))
+        system.start_nameserver()
+        system.start_server()
+        bare_uri, bare_pid = stack.enter_context(serving_process("bench.bare_pyro4"))
+        contenders = {
+            "project": (proxy(f"PYRONAME:example.compute@{HOST}:{system.ns_port}", serializer),
+                        system.processes["pyro_server"].pid),
+            "bare": (proxy(bare_uri, serializer), bare_pid),
+        }
+        for p, _ in contenders.values():
+            p.add(1, 2)
+        for _ in range(rounds):
+            for label, (p, pid) in contenders.items():
+                before = cpu_seconds(pid)
+                for _ in range(calls):
+                    p.add(1, 2)
+                spent[label].append((cpu_seconds(pid) - before) / calls * 1e6)
+    return statistics.median(spent["project"]), statistics.median(spent["bare"])
 
 
 def table(rows: list[tuple[str, Rate]]) -> str:

@@ -49,6 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rows, notes = rpc.measure()
+    project_cpu, bare_cpu = rpc.server_cpu_per_call()
     default = rate_of(rows, rpc.project_label(Pyro4.config.SERIALIZER))
     rings = ring.round_trips()
     kernel, python = pi.kernel_rates()
@@ -67,6 +68,7 @@ def main() -> None:
          ratio(rate_of(rows, rpc.project_label("serpent")),
                rate_of(rows, "bare Pyro4 add (serpent)")),
          ">=", 0.95),
+        ("bare Pyro4 / project server CPU per add, serpent", bare_cpu / project_cpu, ">=", 0.95),
         ("project default / Pyro5, calls/s", ratio(default, rate_of(rows, "Pyro5 add (serpent)")),
          ">=", 1.4),
         ("project default / RPyC, calls/s", ratio(default, rate_of(rows, "RPyC add")), ">=", 2.5),

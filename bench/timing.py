@@ -53,13 +53,17 @@ def median_seconds(action: Callable[[], object], runs: int = 3) -> float:
 def interleaved_rates(calls: dict[str, Callable[[], object]], count: int, rounds: int = 5,
                       warmup: int = 50) -> dict[str, Rate]:
     """Each contender's median-rate run over `rounds` rounds, the contenders taking turns
-    within each round, so that drift in the machine's speed does not favour any of them."""
+    within each round in a rotating order, so that neither drift in the machine's speed nor
+    the position in a round favours any of them."""
     for call in calls.values():
         for _ in range(warmup):
             call()
     runs: dict[str, list[Rate]] = {label: [] for label in calls}
-    for _ in range(rounds):
-        for label, call in calls.items():
-            runs[label].append(time_calls(call, count))
+    order = list(calls)
+    for round_index in range(rounds):
+        # Each round starts with the next contender: no one always follows the same other.
+        shift = round_index % len(order)
+        for label in order[shift:] + order[:shift]:
+            runs[label].append(time_calls(calls[label], count))
     return {label: sorted(rates, key=lambda r: r.per_second)[len(rates) // 2]
             for label, rates in runs.items()}
