@@ -11,7 +11,7 @@ import Pyro4.errors
 
 from chain import ring
 from pyrokit.errors import SetupError
-from pyrokit.naming import answers, locate_ns, pyroname
+from pyrokit.naming import UNREACHABLE, answers, locate_ns, pyroname
 from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
@@ -19,8 +19,6 @@ log = logging.getLogger(__name__)
 DEFAULT_HOP_TIMEOUT = 2.0
 DEAD_SECONDS = 5.0  # a node that failed is skipped this long unless it re-registers
 PROBE_SECONDS = 1.0  # to tell a hung node from a live one waiting on a hung node
-# Not registered (NamingError), refused, closed or timed out (CommunicationError).
-UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
 
 @Pyro4.expose

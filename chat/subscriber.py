@@ -26,7 +26,7 @@ import Pyro4.errors
 
 from chat import peers, rules
 from pyrokit import names, tls
-from pyrokit.naming import pyroname
+from pyrokit.naming import UNREACHABLE, pyroname
 from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ log = logging.getLogger(__name__)
 CALL_TIMEOUT = 10.0
 LEAVE_TIMEOUT = 2.0
 DEFAULT_HEARTBEAT = 2.5
-# The chat server stopped, restarted elsewhere, is not registered, or cannot be reached.
-UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
 Call = Callable[..., object]
 

@@ -15,10 +15,11 @@ from collections.abc import Callable
 from typing import TextIO
 
 from chat import rules
-from chat.subscriber import UNREACHABLE, Subscriber
+from chat.subscriber import Subscriber
 from client.parsing import arg, command
 from pyrokit import names
 from pyrokit.errors import Refused, Unreachable, UsageError
+from pyrokit.naming import UNREACHABLE
 
 DEFAULT_ROOM = "lobby"
 ECHO_WAIT = 2.0     # seconds a piped chat waits at its end for its own messages to come back
@@ -274,7 +275,8 @@ class ChatCommands:
         try:
             return method(*args)
         except UNREACHABLE as exc:
-            self.report(Unreachable(f"the chat server cannot be reached ({exc}): not sent",
+            self.report(Unreachable(f"the chat server did not answer ({exc}): the message may "
+                                    f"or may not have been posted",
                                     "it may be restarting: try again in a moment"))
         except (TypeError, ValueError, LookupError, RuntimeError) as exc:
             self.report(Refused(f"not sent: {exc}"))

@@ -22,7 +22,7 @@ from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
 from compute.slicing import Slice, SliceQueue, next_size
 from pyrokit import names
 from pyrokit.errors import Cancelled, NoWorkersError, TimedOut
-from pyrokit.naming import answering, locate_ns
+from pyrokit.naming import UNREACHABLE, answering, locate_ns
 from pyrokit.proxy import Proxy
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ ASSUMED_RATE = 1e8         # terms/s assumed of a worker not yet measured
 SLOWEST_RATE = 1e6         # terms/s below which a run is given up (see deadline)
 # A worker that is gone: not registered, unreachable, timed out, or its address now taken by
 # a daemon that does not serve it (DaemonError).
-LOST = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError, Pyro4.errors.DaemonError)
+LOST = (*UNREACHABLE, Pyro4.errors.DaemonError)
 
 Progress = Callable[[int, int, float], None]  # (terms done, terms, seconds so far)
 

@@ -27,13 +27,13 @@ import Pyro4.naming
 
 from pyrokit import cli, tls
 from pyrokit.cli import fail
+from pyrokit.naming import PROBES_AT_ONCE
 
 log = logging.getLogger(__name__)
 
 PRUNE_AFTER = 10.0         # seconds without a connection before a name is removed
 MIN_PRUNE_AFTER = 1.0
 CONNECT_TIMEOUT = 1.0
-PROBES_AT_ONCE = 32
 
 
 def default_storage(host: str, port: int) -> str:

@@ -14,7 +14,10 @@ from pyrokit.errors import NameServerNotFound, SetupError
 from pyrokit.proxy import Proxy
 
 PROBE_TIMEOUT = 2.0     # seconds a live server takes at most to answer a connection
-PROBES_AT_ONCE = 32
+PROBES_AT_ONCE = 32     # addresses probed in parallel, by every prober of the registry
+# What a call to a named object raises when the object is gone: not registered
+# (NamingError), or refused, closed or timed out (CommunicationError).
+UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
 START_HINT = (
     "start one with ./nameserver.sh, or point PYRO_NS_HOST/PYRO_NS_PORT "

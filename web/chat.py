@@ -23,9 +23,10 @@ import Pyro4.errors
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from chat import rules
-from chat.subscriber import UNREACHABLE, CallbackDaemon, Subscriber
+from chat.subscriber import CallbackDaemon, Subscriber
 from pyrokit import names
 from pyrokit.errors import Error
+from pyrokit.naming import UNREACHABLE
 from web import auth, remote, services
 from web.errors import ApiError
 

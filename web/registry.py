@@ -20,7 +20,7 @@ import Pyro4.errors
 from pyrokit import names
 from pyrokit.config import ns_location
 from pyrokit.errors import Error
-from pyrokit.naming import answers, describe, locate_ns
+from pyrokit.naming import PROBES_AT_ONCE, answers, describe, locate_ns
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ BUSY_SHARE = 0.25         # ... and a round's own time at most this share of the
 IDLE_AFTER = 60.0         # stop probing when nobody asked for this long
 PROBE_TIMEOUT = 1.0
 LIST_TIMEOUT = 2.0
-PROBES_AT_ONCE = 32
 FIRST_WAIT = 1.0          # how long a first look waits for the first listing
 KEEP_GONE = 300.0         # seconds a name that left the registry is still shown
 
