@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyrokit.processes import Process
+from pyro_objects.processes import ROOT, Process
 
 PREFIX_LENGTH = 24
 
@@ -51,7 +51,7 @@ class Host:
     def start(self, name: str, args: Sequence[str], env: dict[str, str]) -> Process:
         """A process running `args` inside this host; logged and stopped by the network."""
         process = Process(f"{self.name}-{name}", self.command(args), env,
-                          self.network.workdir / f"{self.name}-{name}.log")
+                          self.network.workdir / f"{self.name}-{name}.log", cwd=ROOT)
         self.network.processes.append(process)
         return process
 

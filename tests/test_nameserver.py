@@ -1,13 +1,15 @@
 """nameserver.sh: Pyro4's name server, persistent, with one-line errors."""
 
 import os
+import shutil
 import subprocess
+import sys
 
 import Pyro4
 import Pyro4.errors
 
-from pyrokit.processes import free_port, wait_until
-from system.local import HOST, ROOT
+from pyro_objects.processes import ROOT, free_port, wait_until
+from pyro_objects.system.local import HOST
 
 NAMESERVER = str(ROOT / "nameserver.sh")
 
@@ -32,19 +34,25 @@ def test_a_taken_port_gives_a_one_line_error(own_system):
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
         f"error: {HOST}:{own_system.ns_port} is already in use (another name server?)",
-        "hint: stop it, or use another port: ./nameserver.sh -p PORT, and set "
+        "hint: stop it, or use another port (-p PORT), and set "
         "PYRO_NS_PORT=PORT for every other process",
     ]
 
 
 def test_a_missing_install_says_how_to_install(tmp_path):
-    no_pyro = tmp_path / "python"
-    no_pyro.write_text("#!/bin/sh\nexec python3 -S -I \"$@\"\n")
+    """A copy of nameserver.sh with no venv beside it, and a python3 on PATH without Pyro4."""
+    script = tmp_path / "nameserver.sh"
+    shutil.copy(NAMESERVER, script)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    no_pyro = bin_dir / "python3"
+    no_pyro.write_text(f"#!/bin/sh\nexec {sys.executable} -S -I \"$@\"\n")
     no_pyro.chmod(0o755)
-    result = subprocess.run([NAMESERVER], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "PYTHON": str(no_pyro)}, cwd=tmp_path)
-    assert result.returncode != 0
-    assert result.stderr.splitlines()[0] == f"error: Pyro4 is not installed for {no_pyro}"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    result = subprocess.run([str(script)], capture_output=True, text=True, timeout=60,
+                            env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == "error: Pyro4 is not installed for python3"
     assert "make install" in result.stderr.splitlines()[1]
 
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 
 from chain.ring import node_name
-from pyrokit.processes import ROOT, free_port, python, wait_until
+from pyro_objects.processes import ROOT, free_port, python, wait_until
 from tests.support import proxy, run_client
 
 CLIENT = str(ROOT / "pyro_client.py")
 MAKE = ["make", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed"]  # no pip
-SERVERS = ("pyrokit.nameserver", "pyro_server.py", "server_chain_1.py", "server_chain_2.py",
-           "server_chain_3.py", "compute")
+# the modules the system runs (python -m MODULE): nothing from the checkout's files
+SERVERS = ("pyro_objects.nameserver", "pyro_server", "chain.server_chain_1", "chain.server_chain_2",
+           "chain.server_chain_3", "compute", "pyro_objects.chat")
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -148,7 +149,8 @@ def test_make_up_serves_until_interrupted_then_stops_everything(tmp_path):
         started = tagged_processes(tag)
         # Ctrl-C in a terminal interrupts make too, which then exits by the signal whatever
         # its recipe did; interrupting the recipe alone lets make pass on its exit code.
-        (recipe,) = [pid for pid, argv in started.items() if argv[-3:] == ["-m", "system", "up"]]
+        (recipe,) = [pid for pid, argv in started.items()
+                     if argv[-3:] == ["-m", "pyro_objects", "up"]]
         os.kill(recipe, signal.SIGINT)
         code = up.wait(timeout=60)
         left = tagged_processes(tag)
@@ -197,4 +199,4 @@ def kill_tagged(tag: str) -> None:
 def started_servers(processes: dict[int, list[str]]) -> set[str]:
     """Which of SERVERS appear among the command lines of `processes`."""
     return {server for server in SERVERS for argv in processes.values()
-            if any(arg == server or arg.endswith("/" + server) for arg in argv)}
+            if "-m" in argv and argv[argv.index("-m") + 1] == server}

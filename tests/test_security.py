@@ -14,9 +14,8 @@ import Pyro4.socketutil
 import Pyro4.util
 import pytest
 
-from pyrokit import tls
-from pyrokit.processes import python, wait_until
-from system.local import ROOT
+from pyro_objects import tls
+from pyro_objects.processes import ROOT, python, wait_until
 from tests.support import closed_by_peer, daemon_address, proxy, run_client
 
 
@@ -120,7 +119,7 @@ def certs(tmp_path_factory):
 
 
 def make_certs(directory: Path, *hosts: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(ROOT / "scripts/make_certs.sh"), str(directory), *hosts],
+    return subprocess.run(python("-m", "pyro_objects.certs", str(directory), *hosts),
                           check=True, capture_output=True, text=True, timeout=60)
 
 
@@ -282,7 +281,7 @@ def test_tls_dir_without_certificates_says_how_to_make_them(own_system, certs, t
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
         f"error: TLS_DIR={directory} lacks {lacks}",
-        "hint: create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])",
+        "hint: create them with: pyro-objects certs DIR [HOST ...] (or make certs)",
     ]
 
 

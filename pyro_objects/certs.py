@@ -1,0 +1,21 @@
+"""pyro-objects certs [DIR] [HOST ...]: the CA and certificates for mutual TLS (make_certs.sh)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = Path(__file__).with_name("make_certs.sh")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] in (["-h"], ["--help"]):
+        print(SCRIPT.read_text().split("set -euo")[0].replace("# ", "").replace("#", ""), end="")
+        return 0
+    return subprocess.run(["bash", str(SCRIPT), *args], check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

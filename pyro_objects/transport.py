@@ -1,0 +1,204 @@
+"""Pyro4's thread-pool server, with connections that cannot starve the pool.
+
+Pyro4 gives each client connection a worker thread for as long as the connection lives, and
+refuses a new one when all THREADPOOL_SIZE threads are taken: a thousand idle (or hostile,
+silent) connections deny everyone else. This server keeps Pyro4's model and adds:
+
+- a handshake deadline: a connection that has not completed Pyro's handshake (and, with TLS,
+  the TLS one) within HANDSHAKE_SECONDS of being accepted is closed;
+- an I/O deadline instead of a socket timeout: a connection blocked in one receive or send for
+  longer than COMMTIMEOUT is closed, by a reaper thread, so the sockets can stay blocking (a
+  socket timeout costs a poll() on every read);
+- eviction when full: a new connection that finds every worker taken closes the connections
+  that have waited longest for their clients (never one whose call is running) and takes a
+  freed worker. A proxy whose idle connection was closed reconnects before its next call
+  (pyro_objects.proxy), so legitimate clients do not notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import resource
+import socket
+import threading
+import time
+
+from Pyro4.configuration import config
+from Pyro4.socketserver import threadpoolserver
+from Pyro4.socketserver.threadpool import NoFreeWorkersError
+from Pyro4.socketutil import SocketConnection
+
+log = logging.getLogger(__name__)
+
+HANDSHAKE_SECONDS = 5.0
+REAP_INTERVAL = 0.25
+EVICT_WAIT_SECONDS = 1.0
+EVICT_SHARE = 1 / 64
+LISTEN_BACKLOG = 1024
+FILES_PER_CONNECTION = 1
+SPARE_FILES = 64
+
+
+class TrackedConnection(SocketConnection):
+    """A client connection that records since when it has been blocked in a receive or send."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__(sock)
+        self.handshaken = False
+        self.accepted = time.monotonic()
+        self.blocked_since: float | None = self.accepted
+
+    def recv(self, size: int) -> bytes:
+        self.blocked_since = time.monotonic()
+        try:
+            return super().recv(size)
+        finally:
+            self.blocked_since = None
+
+    def send(self, data: bytes) -> None:
+        self.blocked_since = time.monotonic()
+        try:
+            super().send(data)
+        finally:
+            self.blocked_since = None
+
+    def cut(self) -> None:
+        """Wake the worker blocked on this connection: its receive or send fails at once."""
+        try:
+            # socket.socket's shutdown, not the TLS socket's, which is not thread-safe.
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+class _Job(threadpoolserver.ClientConnectionJob):
+    def __init__(self, client_socket, client_address, daemon, connections: set) -> None:
+        self.csock = TrackedConnection(client_socket)
+        self.caddr = client_address
+        self.daemon = daemon
+        self.connections = connections
+        connections.add(self.csock)
+
+    def __call__(self) -> None:
+        try:
+            super().__call__()
+        finally:
+            self.connections.discard(self.csock)
+
+    def handleConnection(self) -> bool:
+        if not super().handleConnection():
+            return False
+        self.csock.handshaken = True
+        return True
+
+
+class GuardedThreadpoolServer(threadpoolserver.SocketServer_Threadpool):
+    """Pyro4's SocketServer_Threadpool with handshake and I/O deadlines and eviction when full."""
+
+    def init(self, daemon, host, port, unixsocket=None) -> None:
+        super().init(daemon, host, port, unixsocket)
+        self.sock.listen(LISTEN_BACKLOG)
+        self.connections: set[TrackedConnection] = set()
+        self._reaping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap, name="connection-reaper", daemon=True)
+        self._reaper.start()
+
+    def events(self, eventsockets) -> None:
+        assert self.sock in eventsockets
+        try:
+            if self._selector and not self._selector.select(config.POLLTIMEOUT):
+                return
+            csock, caddr = self.sock.accept()
+        except TimeoutError:
+            return
+        if self.shutting_down:
+            csock.close()
+            return
+        csock.settimeout(None)  # blocking: deadlines are kept by the reaper
+        job = _Job(csock, caddr, self.daemon, self.connections)
+        try:
+            self._process(job)
+        except NoFreeWorkersError:
+            # Not Pyro4's denyConnection: it reads the client's handshake in this accept thread.
+            log.warning("refused a connection from %s: all %d workers have a call running",
+                        caddr, config.THREADPOOL_SIZE)
+            self.connections.discard(job.csock)
+            job.csock.close()
+
+    def _process(self, job: _Job) -> None:
+        try:
+            self.pool.process(job)
+            return
+        except NoFreeWorkersError:
+            if not self._evict(besides=job.csock):
+                raise
+        deadline = time.monotonic() + EVICT_WAIT_SECONDS
+        while True:
+            try:
+                self.pool.process(job)
+                return
+            except NoFreeWorkersError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.001)  # the evicted connection's worker is finishing
+
+    def _evict(self, besides: TrackedConnection) -> bool:
+        """Close the connections blocked longest on their clients; False if none is blocked.
+
+        Several at once (EVICT_SHARE of the pool), so that a burst of new connections does not
+        wait for one worker to finish per connection.
+        """
+        waiting = sorted((since, id(c), c) for c in list(self.connections)
+                         if c is not besides and (since := c.blocked_since) is not None)
+        if not waiting:
+            return False
+        victims = waiting[:max(1, int(config.THREADPOOL_SIZE * EVICT_SHARE))]
+        log.info("all %d workers taken: closing %d connection(s) idle for %.1fs or more",
+                 config.THREADPOOL_SIZE, len(victims), time.monotonic() - victims[-1][0])
+        for _, _, victim in victims:
+            victim.cut()
+        return True
+
+    def _reap(self) -> None:
+        while not self._reaping.wait(REAP_INTERVAL):
+            now = time.monotonic()
+            io_limit = config.COMMTIMEOUT or math.inf
+            for connection in list(self.connections):
+                if not connection.handshaken and now - connection.accepted > HANDSHAKE_SECONDS:
+                    log.debug("closing a connection that did not finish the handshake")
+                    connection.cut()
+                    continue
+                since = connection.blocked_since
+                if since is not None and now - since > io_limit:
+                    log.debug("closing a connection silent for %.1fs", now - since)
+                    connection.cut()
+
+    def close(self) -> None:
+        self._reaping.set()
+        for connection in list(self.connections):
+            connection.cut()
+        super().close()
+
+
+def install() -> None:
+    """Make every Pyro4 daemon of this process (thread server type) use GuardedThreadpoolServer."""
+    threadpoolserver.SocketServer_Threadpool = GuardedThreadpoolServer
+    raise_file_limit()
+
+
+def raise_file_limit() -> None:
+    """Raise the soft open-files limit to the hard one; warn when it cannot cover the pool."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError) as exc:
+            log.debug("could not raise the open-files limit: %s", exc)
+    needed = config.THREADPOOL_SIZE * FILES_PER_CONNECTION + SPARE_FILES
+    if soft < needed:
+        log.warning("the open-files limit is %d, fewer than the %d that %d connections need; "
+                    "raise it (ulimit -n %d) or lower PYRO_THREADPOOL_SIZE", soft, needed,
+                    config.THREADPOOL_SIZE, needed)

@@ -1,0 +1,258 @@
+"""Chat rooms in the browser: the console joins a room on a page's behalf (a chat subscriber,
+called back here, where the chat server can reach it) and relays the room to the page as
+server-sent events.
+
+    POST /api/chat/join   {"room", "nick"}  -> {"session", "room", "nick"}  (nick: the user's
+                                                 own when logged in)
+    GET  /api/chat/events?session=ID        -> the room's events, as they come (SSE)
+    POST /api/chat/say    {"session", "text", "message_id"} -> {"seq"}; a retry with the same
+                          message_id posts at most once
+    POST /api/chat/leave  {"session"}
+    GET  /api/chat/who?room=R               -> {"room", "who"}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+import time
+
+import Pyro4.errors
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
+
+from pyro_objects import names
+from pyro_objects.chat import rules
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects.errors import Error
+from pyro_objects.naming import UNREACHABLE
+from pyro_objects.web import auth, remote, services
+from pyro_objects.web.errors import ApiError
+
+bp = Blueprint("chat", __name__, url_prefix="/api/chat")
+
+MAX_CONVERSATIONS = 32     # pages in a room at once, each a subscriber of the console's
+MAX_PER_OWNER = 4          # of those, one browser session's (or user's)
+KEPT_EVENTS = 500          # of a conversation, for a page's stream to pick up again
+ORPHAN_SECONDS = 30.0      # a conversation no stream has followed this long is left
+HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
+NOT_A_NICK = re.compile(r"[^\w.-]")
+
+
+class Conversation:
+    """One page's membership of a room: a Subscriber whose events, numbered, wait here for
+    the page's stream (which may drop and come back for them: Last-Event-ID)."""
+
+    def __init__(self, room: str, nick: str, owner: str, daemon: CallbackDaemon) -> None:
+        self.id, self.owner = secrets.token_urlsafe(16), owner
+        self.events: list[tuple[int, str]] = []   # (number, JSON), the last KEPT_EVENTS
+        self.numbered = 0
+        self.followed_at = time.monotonic()
+        self.streams = 0
+        self.closed = False
+        self.changed = threading.Condition()
+        self.subscriber = Subscriber(room, nick, self._arrived, daemon=daemon)
+
+    def _arrived(self, event: dict) -> None:
+        with self.changed:
+            self.numbered += 1
+            self.events.append((self.numbered, json.dumps(event)))
+            del self.events[:-KEPT_EVENTS]
+            self.changed.notify_all()
+
+    def after(self, number: int, timeout: float) -> list[tuple[int, str]]:
+        """The events after `number`, waiting up to `timeout` for one."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.numbered > number or self.closed, timeout)
+            return [(n, data) for n, data in self.events if n > number]
+
+    def close(self) -> None:
+        with self.changed:
+            if self.closed:
+                return
+            self.closed = True
+            self.changed.notify_all()
+        self.subscriber.leave()
+
+
+class Conversations:
+    """The console's conversations by id, sharing one callback daemon; orphans are left."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, Conversation] = {}
+        self._lock = threading.Lock()
+        self._daemon: CallbackDaemon | None = None
+        self._reaper = threading.Thread(target=self._reap, name="chat-orphans", daemon=True)
+
+    def start(self, room: str, nick: str, owner: str) -> Conversation:
+        with self._lock:
+            self._leave_orphans()
+            if sum(c.owner == owner for c in self._open.values()) >= MAX_PER_OWNER:
+                raise ApiError(429, f"this browser is in {MAX_PER_OWNER} chat rooms already",
+                               "leave one (close its tab) first")
+            if len(self._open) >= MAX_CONVERSATIONS:
+                raise ApiError(503, f"{MAX_CONVERSATIONS} pages are in chat rooms already",
+                               "close some chat tabs, or use pyro-objects client chat")
+            if self._daemon is None:
+                self._daemon = CallbackDaemon()
+                self._reaper.start()
+            conversation = Conversation(room, nick, owner, self._daemon)
+            self._open[conversation.id] = conversation
+        prompt = services().prompt()  # the console's error messages and hints, its timeout
+        try:
+            conversation.subscriber.join(
+                call=lambda method, *args: prompt.call(names.CHAT, method, *args))
+        except BaseException as exc:
+            self.end(conversation.id)
+            if not isinstance(exc, (Error, Pyro4.errors.PyroError, OSError)):
+                raise
+            outcome = remote.failure(exc)
+            raise ApiError(outcome.status, outcome.output, outcome.hint) from None
+        return conversation
+
+    def get(self, conversation_id: object, owner: str) -> Conversation:
+        with self._lock:
+            conversation = self._open.get(conversation_id) if isinstance(
+                conversation_id, str) else None
+        if conversation is None or conversation.owner != owner:
+            raise ApiError(404, "no such chat session (left, or dropped after its page went "
+                                "away)", "enter the room again")
+        return conversation
+
+    def end(self, conversation_id: str) -> None:
+        with self._lock:
+            conversation = self._open.pop(conversation_id, None)
+        if conversation is not None:
+            conversation.close()
+
+    def _reap(self) -> None:
+        while True:
+            time.sleep(ORPHAN_SECONDS / 4)
+            with self._lock:
+                self._leave_orphans()
+
+    def _leave_orphans(self) -> None:
+        """Leave for the pages gone without a word (call with _lock)."""
+        now = time.monotonic()
+        for conversation in list(self._open.values()):
+            if not conversation.streams and now - conversation.followed_at > ORPHAN_SECONDS:
+                del self._open[conversation.id]
+                threading.Thread(target=conversation.close, daemon=True).start()
+
+
+def conversations() -> Conversations:
+    return current_app.extensions["chat"]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["chat"] = Conversations()
+    app.register_blueprint(bp)
+
+
+def owner() -> str:
+    """Whose a conversation is: this browser session's (its CSRF token is its secret)."""
+    return auth.csrf_token()
+
+
+def nick_of(user: str) -> str:
+    """A logged-in user's chat nick: the user name, as far as nicks allow."""
+    return NOT_A_NICK.sub("_", user)[:rules.MAX_NAME_CHARS]
+
+
+def body_field(body: object, key: str) -> object:
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body.get(key)
+
+
+def checked(check, value: object) -> str:
+    try:
+        return check(value)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+@bp.post("/join")
+def join():
+    body = request.get_json(silent=True)
+    room = checked(rules.check_room, body_field(body, "room"))
+    user = auth.current_user()
+    nick = nick_of(user) if user else checked(rules.check_nick, body_field(body, "nick"))
+    conversation = conversations().start(room, nick, owner())
+    subscriber = conversation.subscriber
+    return jsonify(session=conversation.id, room=subscriber.room, nick=subscriber.nick)
+
+
+@bp.get("/events")
+def events():
+    """Server-sent events: each of the room's events (JSON), numbered for Last-Event-ID."""
+    conversation = conversations().get(request.args.get("session"), owner())
+    console = services()
+    if not console.streams.take():
+        raise ApiError(503, f"{console.streams.limit} live streams are open already",
+                       "close some console tabs")
+    try:
+        last = int(request.headers.get("Last-Event-ID", "0"))
+    except ValueError:
+        last = 0
+
+    def stream():
+        seen = last
+        with conversation.changed:
+            conversation.streams += 1
+        try:
+            yield "retry: 2000\n\n"
+            while not (conversation.closed or console.stopping.is_set()):
+                fresh = conversation.after(seen, HEARTBEAT)
+                for number, data in fresh:
+                    yield f"id: {number}\ndata: {data}\n\n"
+                seen = fresh[-1][0] if fresh else seen
+                if not fresh:
+                    yield ": keep-alive\n\n"
+            yield "event: ended\ndata: {}\n\n"
+        finally:
+            with conversation.changed:
+                conversation.streams -= 1
+                conversation.followed_at = time.monotonic()
+
+    response = Response(stream(), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(console.streams.give_back)
+    return response
+
+
+@bp.post("/say")
+def say():
+    body = request.get_json(silent=True)
+    conversation = conversations().get(body_field(body, "session"), owner())
+    text = checked(rules.check_text, body_field(body, "text"))
+    message_id = checked(lambda value: rules.check_id(value, "message_id"),
+                         body_field(body, "message_id"))
+    try:
+        return jsonify(seq=conversation.subscriber.say(text, message_id))
+    except UNREACHABLE as exc:
+        raise ApiError(503, f"the chat server did not answer ({exc}): the message may or may "
+                            f"not have been posted",
+                       "send it again: the same message id posts it at most once") from None
+    except (LookupError, ValueError, TypeError, RuntimeError, Pyro4.errors.PyroError) as exc:
+        raise ApiError(409, f"not sent: {exc}") from None
+
+
+@bp.post("/leave")
+def leave():
+    body = request.get_json(silent=True) or request.form  # JSON, or a page's beacon as it goes
+    conversation = conversations().get(body_field(body, "session"), owner())
+    conversations().end(conversation.id)
+    return jsonify(left=True)
+
+
+@bp.get("/who")
+def who():
+    room = checked(rules.check_room, request.args.get("room", ""))
+    try:
+        present = services().prompt().call(names.CHAT, "who", room)
+    except (Error, Pyro4.errors.PyroError, OSError) as exc:
+        outcome = remote.failure(exc)
+        raise ApiError(outcome.status, outcome.output, outcome.hint) from None
+    return jsonify(room=room, who=present)
