@@ -43,7 +43,7 @@ class Process:
         self.log_start = log_path.stat().st_size if log_path.exists() else 0
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.args, cwd=cwd or log_path.parent, env=dict(env) if env is not None else None,
+                self.args, cwd=cwd, env=dict(env) if env is not None else None,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

@@ -111,14 +111,17 @@ def test_make_demo_shows_every_feature_and_leaves_no_process(tmp_path):
     tag, env = tagged_environment()
     output = tmp_path / "demo.out"
     seen: dict[int, list[str]] = {}
+    leak = "PYTHON=/nonexistent/python3"  # chooses the venv's interpreter, and nothing else
+    leaked: dict[int, list[str]] = {}
 
     def finished() -> bool:
         seen.update(tagged_processes(tag))
+        leaked.update(tagged_processes(leak))
         return demo.poll() is not None
 
     with open(output, "w") as out:
-        demo = subprocess.Popen([*MAKE, "demo"], stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        demo = subprocess.Popen([*MAKE, "demo", leak], stdout=out,
+                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
     try:
         wait_until(finished, timeout=240, what="make demo to finish", interval=0.2)
         left = tagged_processes(tag)
@@ -130,6 +133,7 @@ def test_make_demo_shows_every_feature_and_leaves_no_process(tmp_path):
     assert "demo OK" in text
     assert started_servers(seen) == set(SERVERS)
     assert left == {}
+    assert leaked == {}
 
 
 def test_make_up_serves_until_interrupted_then_stops_everything(tmp_path):
