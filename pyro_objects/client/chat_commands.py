@@ -6,7 +6,6 @@ import argparse
 import ctypes
 import os
 import select
-import shutil
 import sys
 import threading
 import time
@@ -17,7 +16,7 @@ from typing import TextIO
 from pyro_objects import names
 from pyro_objects.chat import rules
 from pyro_objects.chat.subscriber import Subscriber
-from pyro_objects.client.parsing import arg, command
+from pyro_objects.client.parsing import arg, command, terminal_columns
 from pyro_objects.errors import Refused, Unreachable, UsageError
 from pyro_objects.naming import UNREACHABLE
 
@@ -213,7 +212,7 @@ class Screen:
             module.remove_history_item(module.get_current_history_length() - 1)
 
     def columns(self) -> int:
-        return max(1, shutil.get_terminal_size().columns)
+        return terminal_columns()
 
     def _print_while_typing(self) -> None:
         os.read(self._wake_read, 4096)

@@ -6,6 +6,7 @@ import argparse
 import decimal
 import functools
 import shlex
+import shutil
 from collections.abc import Callable
 
 from compute.expression import evaluate
@@ -15,12 +16,18 @@ MAX_EXACT_FLOAT = 2**53  # a float above this may not be the integer the user me
 MAX_DIGITS = 100  # of a whole number typed as a decimal literal
 
 
+def terminal_columns() -> int:
+    """The terminal's width; 80 where it reports none (a pseudo-terminal with no size says 0,
+    which Python 3.10's shutil passes on)."""
+    return shutil.get_terminal_size().columns or 80
+
+
 class CommandParser(argparse.ArgumentParser):
     """An argparse parser for one prompt command: errors raise UsageError, nothing exits."""
 
     def __init__(self, name: str, summary: str) -> None:
         super().__init__(prog=name, description=summary, add_help=False, exit_on_error=False,
-                         allow_abbrev=False)
+                         allow_abbrev=False, formatter_class=_Formatter)
 
     def error(self, message: str):
         raise UsageError(message)
@@ -38,6 +45,11 @@ class CommandParser(argparse.ArgumentParser):
 
     def usage_line(self) -> str:
         return self.format_usage().removeprefix("usage: ").strip()
+
+
+class _Formatter(argparse.HelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=terminal_columns() - 2)
 
 
 def command(summary: str, *arguments: tuple[tuple[str, ...], dict], name: str = ""):
