@@ -40,7 +40,7 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
     try:
         ns = Pyro4.locateNS(host=host, port=port)
     except Pyro4.errors.NamingError as exc:
-        if tls.handshake_failed(exc):
+        if tls.handshake_failed(exc, (host, port or Pyro4.config.NS_PORT) if host else None):
             raise SetupError(f"the name server at {describe(host, port)} refused this "
                              f"process's certificate, or it refused the name server's",
                              tls.HANDSHAKE_HINT) from exc

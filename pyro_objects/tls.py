@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import ssl
 import sys
 from pathlib import Path
@@ -22,13 +23,24 @@ HANDSHAKE_HINT = ("the TLS handshake failed: both sides need TLS_DIR set to cert
                   "the same CA (see the README, 'Running on a network safely')")
 
 
-def handshake_failed(exc: BaseException) -> bool:
-    """Whether `exc` (a Pyro4 error) came from a failed TLS handshake, directly or not."""
-    while exc is not None:
-        if isinstance(exc, ssl.SSLError):
+def handshake_failed(exc: BaseException, address: tuple[str, int] | None = None) -> bool:
+    """Whether `exc` (a Pyro4 error) came from a failed TLS handshake, directly or not.
+
+    Python 3.13's ssl may report a peer's refusal of our certificate as a plain connection
+    error; so with TLS on, a server at `address` that accepts a TCP connection means the
+    failure was the handshake's."""
+    cause = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError):
             return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+        cause = cause.__cause__ or cause.__context__
+    if address is None or not enabled():
+        return False
+    try:
+        socket.create_connection(address, timeout=1.0).close()
+    except OSError:
+        return False
+    return True
 
 
 def enabled() -> bool:
