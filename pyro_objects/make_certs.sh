@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Certificates for mutual TLS, one directory per machine: pyro-objects certs [DIR] [HOST ...]
+# usage: pyro-objects certs [DIR] [HOST ...]  (certificates for mutual TLS, one directory per machine)
 #   DIR/ca/         ca.crt ca.key: the CA. Stays here; whoever holds ca.key can mint certificates.
 #   DIR/HOST/       ca.crt server.crt server.key: copy to HOST and set TLS_DIR to it there. A HOST
 #                   is a name or an IP; NAME,IP,... gives one machine a certificate for each.
