@@ -83,7 +83,7 @@ def test_no_workers_registered_gives_a_clear_error_with_a_hint(own_system):
     own_system.start_nameserver()
     with pytest.raises(NoWorkersError, match="no compute workers are registered") as caught:
         pi_on(own_system, 1000)
-    assert "python -m compute" in caught.value.hint
+    assert "pyro-objects worker" in caught.value.hint
     result = run_client(own_system, "pi", "1000")
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
