@@ -8,6 +8,7 @@ import math
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -18,6 +19,7 @@ from pyrokit import names
 from pyrokit.processes import free_port, wait_until
 from tests.support import name_server_of, run_client
 from web import auth, create_app, db, plot, remote, shutdown
+from web.jobs import Jobs
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
 RUN_KEYS = [f.name for f in dataclasses.fields(PiRun)]
@@ -314,6 +316,8 @@ def test_a_pi_run_is_a_job_whose_result_has_the_keys_of_pi_json(client):
     ({"terms": 1000, "workers": 0}, "workers must be from 1"),
     ({"terms": 1000, "slice": "-5"}, "slice must be from 1"),
     ({"terms": 1000, "slice": 2**40}, "slice must be an int from 1 to"),
+    ({"terms": "1e9", "slice": 1}, "slice must be at least 100000 for 1000000000 terms: at "
+                                   "most 10000 slices a run (got 1)"),
 ])
 def test_a_bad_pi_request_is_refused_with_the_rule(client, body, error):
     response = post(client, "/api/pi/runs", body)
@@ -364,6 +368,34 @@ def test_the_queue_is_bounded(system, tmp_path):
         assert refused.get_json()["error"] == "1 runs are queued already"
     finally:
         shutdown(console)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("users", "accepted"), [(60, 20), (1, 5)])
+def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted):
+    """60 submits at once from `users` users: exactly the cap (20, or 5 a user) are queued."""
+    path = tmp_path / "web.sqlite"
+    db.init_db(path)
+    jobs = Jobs(path, max_queued=20)  # its runner not started: nothing leaves the queue
+    start, statuses = threading.Barrier(60), []
+
+    def submit(n: int) -> None:
+        with db.connection(path) as conn:
+            start.wait(10)
+            try:
+                jobs.submit(conn, f"user{n % users}", 1000, None, None)
+                statuses.append(202)
+            except OverflowError:
+                statuses.append(429)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [202] * accepted + [429] * (60 - accepted)
+    with db.connection(path) as conn:
+        assert len(db.queued_runs(conn)) == accepted
 
 
 def test_a_run_going_when_the_console_stops_is_interrupted_never_lost(system, tmp_path):

@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, request
 
 from web import db
 from web.errors import ApiError
-from web.jobs import MAX_QUEUED, Jobs
+from web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from web.registry import Registry
 from web.remote import Prompts
 
@@ -112,6 +112,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         LOGIN_REQUIRED=False,
         MAX_STREAMS=MAX_STREAMS,
         PI_MAX_QUEUED=MAX_QUEUED,
+        PI_MAX_QUEUED_PER_USER=MAX_QUEUED_PER_USER,
         MAX_CONTENT_LENGTH=64 * 1024,
         SESSION_COOKIE_NAME="pyro_console",
         SESSION_COOKIE_HTTPONLY=True,
@@ -130,7 +131,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_db(app.config["DATABASE"])
     app.teardown_appcontext(db.close_db)
-    jobs = Jobs(app.config["DATABASE"], app.config["PI_MAX_QUEUED"])
+    jobs = Jobs(app.config["DATABASE"], app.config["PI_MAX_QUEUED"],
+                app.config["PI_MAX_QUEUED_PER_USER"])
     app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
     jobs.start()
 

@@ -39,6 +39,15 @@ def connection(path: str | Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once: nobody writes between what it reads and what it
+    writes (committed at the end of the block, rolled back on an exception)."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
+
+
 def get_db() -> sqlite3.Connection:
     """This request's connection, opened on first use."""
     if "db" not in g:
@@ -131,7 +140,28 @@ def history_page(conn: sqlite3.Connection, page: int, per_page: int) -> Page:
 def add_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
             slice_terms: int | None) -> sqlite3.Row:
     with conn:
-        return conn.execute(
+        return _insert_run(conn, who, terms, workers, slice_terms)
+
+
+def queue_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
+              slice_terms: int | None, max_queued: int, max_per_user: int) -> sqlite3.Row:
+    """add_run unless `max_queued` runs, or `max_per_user` of `who`'s, wait already
+    (OverflowError); counted and added in one transaction."""
+    with immediate(conn):
+        queued, mine = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE who = ?) FROM pi_runs "
+            "WHERE state = 'queued'", (who,)).fetchone()
+        if queued >= max_queued:
+            raise OverflowError(f"{max_queued} runs are queued already")
+        if mine >= max_per_user:
+            raise OverflowError(f"{who} has {max_per_user} runs queued already (at most "
+                                f"{max_per_user} a user)")
+        return _insert_run(conn, who, terms, workers, slice_terms)
+
+
+def _insert_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
+                slice_terms: int | None) -> sqlite3.Row:
+    return conn.execute(
             "INSERT INTO pi_runs (submitted, who, terms, workers, slice_terms, state) "
             "VALUES (?, ?, ?, ?, ?, 'queued') RETURNING *",
             (time.time(), who, terms, workers, slice_terms)).fetchone()
