@@ -565,28 +565,51 @@ def test_the_login_form_logs_in_and_goes_where_you_were_going(guarded):
     assert wrong.status_code == 401 and "wrong user name or password" in wrong.get_data(True)
 
 
-def test_wrong_passwords_are_rate_limited(guarded):
+def test_wrong_passwords_are_rate_limited_per_account(guarded):
+    with db.connection(guarded.config["DATABASE"]) as conn:
+        db.add_user(conn, "bob", auth.hash_password("battery staple"))
     client = guarded.test_client()
-    for _ in range(auth.Throttle.FREE):
+    for _ in range(auth.Throttle.FREE["user"]):
         assert log_in(client, "wrong").status_code == 401
     refused = log_in(client)  # even the right password must wait now
     assert refused.status_code == 429
     assert "too many wrong passwords" in refused.get_json()["error"]
     assert 1 <= int(refused.headers["Retry-After"]) <= auth.Throttle.FIRST_WAIT + 1
-    other = guarded.test_client()  # another user name from the same address waits too
-    assert log_in(other, name="bob").status_code == 429
+    other = guarded.test_client()  # another account from the same address is not locked out
+    assert log_in(other, "battery staple", name="bob").status_code == 200
 
 
-def test_the_throttle_doubles_the_wait_and_forgets_after_success():
+@pytest.fixture
+def conn(tmp_path):
+    db.init_db(tmp_path / "web.sqlite")
+    with db.connection(tmp_path / "web.sqlite") as connection:
+        yield connection
+
+
+def test_the_throttle_doubles_the_wait_and_forgets_after_success(conn):
     throttle, keys = auth.Throttle(), ["user:alice"]
-    for _ in range(auth.Throttle.FREE):
-        throttle.failed(keys, now=0)
-    assert throttle.wait(keys, now=0) == auth.Throttle.FIRST_WAIT
-    throttle.failed(keys, now=10)
-    assert throttle.wait(keys, now=10) == 2 * auth.Throttle.FIRST_WAIT
-    assert throttle.wait(keys, now=10 + 2 * auth.Throttle.FIRST_WAIT) == 0
-    throttle.succeeded(keys)
-    assert throttle.wait(keys, now=10) == 0
+    for _ in range(auth.Throttle.FREE["user"]):
+        assert throttle.attempt(conn, keys, now=0) == 0
+    assert throttle.attempt(conn, keys, now=0) == auth.Throttle.FIRST_WAIT
+    assert throttle.attempt(conn, keys, now=auth.Throttle.FIRST_WAIT) == 0  # counted: 6
+    later = auth.Throttle.FIRST_WAIT + 1  # the next must wait twice as long after the last
+    assert throttle.attempt(conn, keys, now=later) == 2 * auth.Throttle.FIRST_WAIT - 1
+    throttle.succeeded(conn, keys)
+    assert throttle.attempt(conn, keys, now=later) == 0
+
+
+def test_the_address_budget_is_separate_larger_and_survives_a_restart(conn, tmp_path):
+    throttle, address = auth.Throttle(), "addr:192.0.2.1"
+    assert auth.Throttle.FREE["addr"] >= 10 * auth.Throttle.FREE["user"]
+    for n in range(auth.Throttle.FREE["addr"]):
+        assert throttle.attempt(conn, [f"user:u{n}", address], now=0) == 0
+    assert throttle.attempt(conn, ["user:other", address], now=0) == auth.Throttle.FIRST_WAIT
+    with db.connection(tmp_path / "web.sqlite") as restarted:  # the count is in the database
+        assert auth.Throttle().attempt(restarted, ["user:u0"], now=1) == 0
+        assert auth.Throttle().attempt(restarted, [address], now=1) == \
+            auth.Throttle.FIRST_WAIT - 1
+    throttle.succeeded(conn, ["user:u0", address])  # a success takes its own attempt back
+    assert throttle.attempt(conn, ["user:other", address], now=0) == 0
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes(guarded):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
+import sqlite3
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -65,44 +65,53 @@ def check_new_password(password: str) -> str:
 
 
 class Throttle:
-    """Wrong passwords: after FREE failures for a user name or from an address, each further
-    attempt must wait, twice as long after every failure (up to MAX_WAIT); a success resets it."""
+    """Login attempts, counted in the database before the password is checked (so concurrent
+    guesses cannot race past the count, and a restart forgets nothing). After FREE attempts
+    for a key, each further one must wait, twice as long after every one (up to MAX_WAIT).
+    Keys are an account ("user:NAME", 5 free) and an address ("addr:IP", a budget large enough
+    that one attacker cannot lock every account out, even behind one reverse proxy). A success
+    forgets the account's attempts and takes back its own from the address."""
 
-    FREE = 5
+    FREE = {"user": 5, "addr": 100}
     FIRST_WAIT = 2.0
     MAX_WAIT = 900.0
     FORGET_AFTER = 3600.0
 
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, last failure)
-        self._lock = threading.Lock()
+    def attempt(self, conn: sqlite3.Connection, keys: Iterable[str],
+                now: float | None = None) -> float:
+        """Count an attempt for every key, in one transaction; or, if one of them must wait
+        first, count nothing and return the seconds to wait (0: counted, go ahead)."""
+        now = time.time() if now is None else now
+        keys = list(keys)
+        with db.immediate(conn):
+            conn.execute("DELETE FROM login_attempts WHERE last < ?", (now - self.FORGET_AFTER,))
+            wait = max((self._left(key, row, now) for key in keys
+                        if (row := conn.execute("SELECT count, last FROM login_attempts "
+                                                "WHERE key = ?", (key,)).fetchone())),
+                       default=0.0)
+            if wait:
+                return wait
+            conn.executemany(
+                "INSERT INTO login_attempts (key, count, last) VALUES (?, 1, ?) ON CONFLICT "
+                "(key) DO UPDATE SET count = count + 1, last = excluded.last",
+                [(key, now) for key in keys])
+        return 0.0
 
-    def wait(self, keys: Iterable[str], now: float | None = None) -> float:
-        """Seconds before `keys` may try again (0: now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return max((self._left(key, now) for key in keys), default=0.0)
-
-    def _left(self, key: str, now: float) -> float:
-        count, last = self._failures.get(key, (0, now))
-        if count < self.FREE:
+    def _left(self, key: str, row: sqlite3.Row, now: float) -> float:
+        free = self.FREE[key.split(":", 1)[0]]
+        if row["count"] < free:
             return 0.0
-        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** (count - self.FREE))
-        return max(0.0, last + pause - now)
+        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** min(row["count"] - free, 32))
+        return max(0.0, row["last"] + pause - now)
 
-    def failed(self, keys: Iterable[str], now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
+    def succeeded(self, conn: sqlite3.Connection, keys: Iterable[str]) -> None:
+        with conn:
             for key in keys:
-                count, _ = self._failures.get(key, (0, now))
-                self._failures[key] = (count + 1, now)
-            self._failures = {key: value for key, value in self._failures.items()
-                              if now - value[1] < self.FORGET_AFTER}
-
-    def succeeded(self, keys: Iterable[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+                if key.startswith("user:"):
+                    conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
+                else:
+                    conn.execute("UPDATE login_attempts SET count = max(0, count - 1) "
+                                 "WHERE key = ?", (key,))
 
 
 def current_user() -> str | None:
@@ -153,7 +162,7 @@ def _log_in(name: str, password: str) -> str:
     """Check `name`/`password` (throttled); start a fresh session; returns the user name."""
     throttle: Throttle = current_app.extensions["login_throttle"]
     keys = (f"user:{name[:64]}", f"addr:{request.remote_addr}")
-    wait = throttle.wait(keys)
+    wait = throttle.attempt(db.get_db(), keys)
     if wait:
         raise ApiError(429, f"too many wrong passwords; try again in {wait:.0f} s", "",
                        {"Retry-After": str(int(wait) + 1)})
@@ -161,9 +170,8 @@ def _log_in(name: str, password: str) -> str:
         password = ""
     known = db.password_hash(db.get_db(), name) if USERNAME.fullmatch(name) else None
     if not check_password_hash(known or _DUMMY_HASH, password) or known is None:
-        throttle.failed(keys)
         raise ApiError(401, "wrong user name or password")
-    throttle.succeeded(keys)
+    throttle.succeeded(db.get_db(), keys)
     session.clear()  # a new session, and a new CSRF token, for the logged-in user
     session.permanent = True
     session["user"] = name

@@ -6,6 +6,13 @@ CREATE TABLE IF NOT EXISTS users (
     created       REAL NOT NULL
 );
 
+-- Login attempts by key ("user:NAME", "addr:IP"), counted before the password is checked.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    key   TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last  REAL NOT NULL                      -- the latest attempt
+);
+
 -- Every calculator operation: who typed what, and the result or the error as the prompt shows it.
 CREATE TABLE IF NOT EXISTS history (
     id     INTEGER PRIMARY KEY,
