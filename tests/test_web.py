@@ -8,6 +8,7 @@ import math
 import os
 import re
 import signal
+import subprocess
 import threading
 import time
 
@@ -16,7 +17,7 @@ from werkzeug.security import check_password_hash
 
 from compute.coordinator import PiRun, WorkerStats
 from pyrokit import names
-from pyrokit.processes import free_port, wait_until
+from pyrokit.processes import ROOT, free_port, python, wait_until
 from tests.support import name_server_of, run_client
 from web import auth, create_app, db, plot, remote, shutdown
 from web.jobs import Jobs
@@ -550,6 +551,76 @@ def test_logging_in_gives_an_httponly_samesite_session_and_history_records_who(g
     assert client.get("/api/history").get_json()["rows"][0]["who"] == "alice"
     post(client, "/api/logout")
     assert client.get("/api/history").status_code == 401
+
+
+COOKIE = "pyro_console"
+
+
+def replayed(app, cookie: str):
+    """A fresh client holding only `cookie`, as a saved cookie replayed later."""
+    client = app.test_client()
+    client.set_cookie(COOKIE, cookie)
+    return client
+
+
+def test_a_session_ends_at_logout_even_for_a_saved_cookie(guarded):
+    client = guarded.test_client()
+    assert log_in(client).status_code == 200
+    saved = client.get_cookie(COOKIE).value
+    assert replayed(guarded, saved).get("/api/history").status_code == 200
+    assert post(client, "/api/logout").status_code == 200
+    assert replayed(guarded, saved).get("/api/history").status_code == 401
+
+
+def test_the_session_cookie_does_not_slide(guarded):
+    """The cookie is sent at login, not renewed on every response."""
+    client = guarded.test_client()
+    log_in(client)
+    response = client.get("/api/history")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(("column", "limit"), [("created", auth.SESSION_LIFETIME),
+                                                ("seen", auth.SESSION_IDLE)])
+def test_a_session_ends_after_12_hours_or_when_idle_too_long(guarded, column, limit):
+    assert (auth.SESSION_LIFETIME, auth.SESSION_IDLE) == (12 * 3600, 2 * 3600)
+    client = guarded.test_client()
+    log_in(client)
+    assert client.get("/api/history").status_code == 200
+    for age, status in [(limit - 60, 200), (limit + 1, 401)]:
+        with db.connection(guarded.config["DATABASE"]) as conn, conn:  # as if time had passed
+            conn.execute(f"UPDATE sessions SET {column} = ?", (time.time() - age,))
+        assert client.get("/api/history").status_code == status
+
+
+def test_sessions_survive_a_restart(guarded, tmp_path):
+    client = guarded.test_client()
+    log_in(client)
+    restarted = create_app({"TESTING": True, "DATA_DIR": tmp_path, "LOGIN_REQUIRED": True})
+    try:
+        again = replayed(restarted, client.get_cookie(COOKIE).value)
+        assert again.get("/api/session").get_json()["user"] == "alice"
+    finally:
+        shutdown(restarted)
+
+
+@pytest.mark.parametrize(("command", "stdin"), [("deluser", ""),
+                                                ("passwd", "a new password\n")])
+def test_deluser_and_passwd_end_the_users_sessions_at_once(guarded, tmp_path, command, stdin):
+    client = guarded.test_client()
+    log_in(client)
+    other = guarded.test_client()
+    log_in(other)
+    result = subprocess.run(python("-m", "web", command, "alice", "--data", str(tmp_path),
+                                   *(["--password-stdin"] if stdin else [])),
+                            input=stdin, text=True, capture_output=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert client.get("/api/history").status_code == 401
+    assert other.get("/api/history").status_code == 401
+    if command == "passwd":
+        assert result.stdout == "changed the password of alice\n"
+        assert log_in(client).status_code == 401
+        assert log_in(client, "a new password").status_code == 200
 
 
 def test_the_login_form_logs_in_and_goes_where_you_were_going(guarded):

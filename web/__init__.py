@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
-from web import db
+from web import auth, db
 from web.errors import ApiError
 from web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from web.registry import Registry
@@ -117,7 +117,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_NAME="pyro_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=auth.SESSION_LIFETIME),
+        SESSION_REFRESH_EACH_REQUEST=False,  # the login's lifetime does not slide
         JSON_SORT_KEYS=False,
     )
     app.config.from_mapping(test_config or {})
@@ -136,7 +137,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
     jobs.start()
 
-    from web import api, auth, chat, errors, pages
+    from web import api, chat, errors, pages
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)

@@ -1,4 +1,4 @@
-"""python -m web [--host HOST] [--port PORT] | adduser NAME | deluser NAME
+"""python -m web [--host HOST] [--port PORT] | adduser NAME | deluser NAME | passwd NAME
 
 Serves the web console (waitress, threads) until SIGINT/SIGTERM. On loopback no login is
 needed; bound to any other address it refuses to start until an account exists.
@@ -33,7 +33,8 @@ LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
 
 def serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m web", description=__doc__.splitlines()[0],
-                                     epilog="accounts: python -m web adduser NAME | deluser NAME")
+                                     epilog="accounts: python -m web adduser NAME | deluser NAME | "
+                                            "passwd NAME")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; any other than "
                              f"loopback needs accounts)")
@@ -55,7 +56,7 @@ def user_parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"python -m web {command}")
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("--data", type=Path, help="where the database lives")
-    if command == "adduser":
+    if command in ("adduser", "passwd"):
         parser.add_argument("--password-stdin", action="store_true",
                             help="read the password from the first line of stdin (scripts)")
     return parser
@@ -81,15 +82,21 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-def adduser(argv: list[str]) -> None:
-    args = user_parser("adduser").parse_args(argv)
+def new_password(args: argparse.Namespace) -> tuple[str, str]:
+    """(name, hash of the password read) for adduser and passwd."""
     try:
         name = auth.check_username(args.name)
         password = auth.check_new_password(read_password(args.password_stdin))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return name, auth.hash_password(password)
+
+
+def adduser(argv: list[str]) -> None:
+    args = user_parser("adduser").parse_args(argv)
+    name, password_hash = new_password(args)
     with db.connection(database(args.data)) as conn:
-        if not db.add_user(conn, name, auth.hash_password(password)):
+        if not db.add_user(conn, name, password_hash):
             raise UsageError(f"user {name} exists already",
                              f"remove it first: python -m web deluser {name}")
     print(f"added user {name}")
@@ -101,6 +108,16 @@ def deluser(argv: list[str]) -> None:
         if not db.delete_user(conn, args.name):
             raise UsageError(f"no user {args.name}")
     print(f"removed user {args.name}")
+
+
+def passwd(argv: list[str]) -> None:
+    """Change a password; the user's sessions end at once."""
+    args = user_parser("passwd").parse_args(argv)
+    name, password_hash = new_password(args)
+    with db.connection(database(args.data)) as conn:
+        if not db.set_password(conn, name, password_hash):
+            raise UsageError(f"no user {name}")
+    print(f"changed the password of {name}")
 
 
 def serve(argv: list[str]) -> None:
@@ -160,7 +177,7 @@ def serve(argv: list[str]) -> None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    commands = {"adduser": adduser, "deluser": deluser}
+    commands = {"adduser": adduser, "deluser": deluser, "passwd": passwd}
     if argv and argv[0] in commands:
         commands[argv[0]](argv[1:])
     else:

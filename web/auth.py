@@ -6,6 +6,7 @@ needs a session from /login. Every state-changing request carries the session's 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
@@ -18,6 +19,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -38,6 +40,9 @@ ANONYMOUS = "local"          # who did it, when no login is needed
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+SESSION_LIFETIME = 12 * 3600   # seconds a login lasts, however busy
+SESSION_IDLE = 2 * 3600        # seconds unused after which it ends sooner
+TOUCH_AFTER = 60.0             # a session's last use is written at most this often
 # Endpoints served without a login: the login itself, what its page needs, the health check.
 OPEN_ENDPOINTS = frozenset({"auth.login", "auth.api_login", "auth.api_session", "static",
                             "pages.favicon", "api.health"})
@@ -114,8 +119,41 @@ class Throttle:
                                  "WHERE key = ?", (key,))
 
 
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 def current_user() -> str | None:
-    return session.get("user")
+    """The user whose session this request carries, if it is still recorded and in time (an
+    ended one is dropped from the cookie)."""
+    if "user" not in g:
+        session_id = session.get("sid")
+        g.user = db.session_user(db.get_db(), _id_hash(session_id), time.time(),
+                                 SESSION_LIFETIME, SESSION_IDLE, TOUCH_AFTER) \
+            if isinstance(session_id, str) else None
+        if session_id is not None and g.user is None:
+            session.clear()
+    return g.user
+
+
+def _start_session(name: str) -> None:
+    """A new session (and CSRF token) for `name`, recorded server-side."""
+    now = time.time()
+    conn = db.get_db()
+    db.end_old_sessions(conn, now, SESSION_LIFETIME, SESSION_IDLE)
+    session.clear()
+    session.permanent = True
+    session["sid"] = secrets.token_urlsafe(32)
+    db.add_session(conn, _id_hash(session["sid"]), name, now)
+    g.user = name
+    csrf_token()
+
+
+def _end_session() -> None:
+    if isinstance(session.get("sid"), str):
+        db.end_session(db.get_db(), _id_hash(session["sid"]))
+    session.clear()
+    g.user = None
 
 
 def who() -> str:
@@ -172,10 +210,7 @@ def _log_in(name: str, password: str) -> str:
     if not check_password_hash(known or _DUMMY_HASH, password) or known is None:
         raise ApiError(401, "wrong user name or password")
     throttle.succeeded(db.get_db(), keys)
-    session.clear()  # a new session, and a new CSRF token, for the logged-in user
-    session.permanent = True
-    session["user"] = name
-    csrf_token()
+    _start_session(name)
     return name
 
 
@@ -203,7 +238,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    _end_session()
     return redirect(url_for("auth.login" if current_app.config["LOGIN_REQUIRED"]
                             else "pages.overview"))
 
@@ -226,5 +261,5 @@ def api_login():
 
 @bp.post("/api/logout")
 def api_logout():
-    session.clear()
+    _end_session()
     return jsonify(user=None, csrf_token=csrf_token())

@@ -83,8 +83,18 @@ def add_user(conn: sqlite3.Connection, name: str, password_hash: str) -> bool:
 
 
 def delete_user(conn: sqlite3.Connection, name: str) -> bool:
+    """Remove `name` and end its sessions; False if there is no such user."""
     with conn:
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
         return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+
+def set_password(conn: sqlite3.Connection, name: str, password_hash: str) -> bool:
+    """Change `name`'s password and end its sessions; False if there is no such user."""
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        return conn.execute("UPDATE users SET password_hash = ? WHERE name = ?",
+                            (password_hash, name)).rowcount > 0
 
 
 def password_hash(conn: sqlite3.Connection, name: str) -> str | None:
@@ -94,6 +104,40 @@ def password_hash(conn: sqlite3.Connection, name: str) -> str | None:
 
 def count_users(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+def add_session(conn: sqlite3.Connection, id_hash: str, user: str, now: float) -> None:
+    with conn:
+        conn.execute("INSERT INTO sessions (id_hash, user, created, seen) VALUES (?, ?, ?, ?)",
+                     (id_hash, user, now, now))
+
+
+def session_user(conn: sqlite3.Connection, id_hash: str, now: float, lifetime: float,
+                 idle: float, touch_after: float) -> str | None:
+    """The user of a session still within `lifetime` of its start and `idle` of its last use
+    (noted now, if older than `touch_after`), or None."""
+    row = conn.execute("SELECT user, seen FROM sessions WHERE id_hash = ? AND created > ? "
+                       "AND seen > ?", (id_hash, now - lifetime, now - idle)).fetchone()
+    if row is None:
+        return None
+    if now - row["seen"] > touch_after:
+        with conn:
+            conn.execute("UPDATE sessions SET seen = ? WHERE id_hash = ?", (now, id_hash))
+    return row["user"]
+
+
+def end_session(conn: sqlite3.Connection, id_hash: str) -> None:
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def end_old_sessions(conn: sqlite3.Connection, now: float, lifetime: float,
+                     idle: float) -> None:
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE created <= ? OR seen <= ?",
+                     (now - lifetime, now - idle))
 
 
 # --- calculator history ---------------------------------------------------------------------
