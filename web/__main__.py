@@ -10,6 +10,7 @@ import argparse
 import getpass
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -18,17 +19,24 @@ from pathlib import Path
 import Pyro4
 from waitress.server import create_server
 
-from pyrokit import cli
+from pyrokit import cli, transport
 from pyrokit.errors import SetupError, UsageError
 from pyrokit.tls import is_loopback
 from web import auth, create_app, db, default_data_dir, shutdown
+from web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
 
 log = logging.getLogger("web")
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
 CALL_TIMEOUT = 5.0          # seconds any Pyro4 call waits unless it sets its own
 REQUEST_THREADS = 16        # besides one per live stream
+# Connections, idle ones included: each costs a file and a few KiB, no thread (waitress's
+# poll() loop holds them); one with no request for IDLE_SECONDS is closed, an open stream never.
+MAX_CONNECTIONS = 4000
+IDLE_SECONDS = 30
+SPARE_FILES = 100           # the database, the Pyro4 proxies, the chat callback daemon
 LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
+CHAT_STREAMS = MAX_CONVERSATIONS * STREAMS_PER_CONVERSATION  # reserved: never 503 for chat
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -120,6 +128,18 @@ def passwd(argv: list[str]) -> None:
     print(f"changed the password of {name}")
 
 
+def connection_limit() -> int:
+    """MAX_CONNECTIONS, or fewer if the open-files limit (raised as far as allowed) is lower."""
+    transport.raise_file_limit()
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if files == resource.RLIM_INFINITY or files >= MAX_CONNECTIONS + SPARE_FILES:
+        return MAX_CONNECTIONS
+    log.warning("the open-files limit (%d) allows %d connections, not %d; raise it "
+                "(ulimit -n %d)", files, files - SPARE_FILES, MAX_CONNECTIONS,
+                MAX_CONNECTIONS + SPARE_FILES)
+    return max(REQUEST_THREADS, files - SPARE_FILES)
+
+
 def serve(argv: list[str]) -> None:
     args = serve_parser().parse_args(argv)
     cli.setup(args, identity="client")
@@ -144,8 +164,9 @@ def serve(argv: list[str]) -> None:
                       if is_loopback(args.host) else None})
     try:
         server = create_server(app, host=args.host, port=args.port,
-                               threads=REQUEST_THREADS + args.max_streams,
-                               connection_limit=4 * (REQUEST_THREADS + args.max_streams),
+                               threads=REQUEST_THREADS + args.max_streams + CHAT_STREAMS,
+                               connection_limit=connection_limit(), asyncore_use_poll=True,
+                               channel_timeout=IDLE_SECONDS, cleanup_interval=IDLE_SECONDS // 3,
                                ident="pyro-console", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         shutdown(app)
