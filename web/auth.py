@@ -87,36 +87,20 @@ class Throttle:
         """Count an attempt for every key, in one transaction; or, if one of them must wait
         first, count nothing and return the seconds to wait (0: counted, go ahead)."""
         now = time.time() if now is None else now
-        keys = list(keys)
-        with db.immediate(conn):
-            conn.execute("DELETE FROM login_attempts WHERE last < ?", (now - self.FORGET_AFTER,))
-            wait = max((self._left(key, row, now) for key in keys
-                        if (row := conn.execute("SELECT count, last FROM login_attempts "
-                                                "WHERE key = ?", (key,)).fetchone())),
-                       default=0.0)
-            if wait:
-                return wait
-            conn.executemany(
-                "INSERT INTO login_attempts (key, count, last) VALUES (?, 1, ?) ON CONFLICT "
-                "(key) DO UPDATE SET count = count + 1, last = excluded.last",
-                [(key, now) for key in keys])
-        return 0.0
+        return db.count_attempt(conn, list(keys), now, self.FORGET_AFTER,
+                                lambda key, count, last: self._left(key, count, last, now))
 
-    def _left(self, key: str, row: sqlite3.Row, now: float) -> float:
+    def _left(self, key: str, count: int, last: float, now: float) -> float:
         free = self.FREE[key.split(":", 1)[0]]
-        if row["count"] < free:
+        if count < free:
             return 0.0
-        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** min(row["count"] - free, 32))
-        return max(0.0, row["last"] + pause - now)
+        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** min(count - free, 32))
+        return max(0.0, last + pause - now)
 
     def succeeded(self, conn: sqlite3.Connection, keys: Iterable[str]) -> None:
-        with conn:
-            for key in keys:
-                if key.startswith("user:"):
-                    conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
-                else:
-                    conn.execute("UPDATE login_attempts SET count = max(0, count - 1) "
-                                 "WHERE key = ?", (key,))
+        keys = list(keys)
+        db.attempt_succeeded(conn, forget=[key for key in keys if key.startswith("user:")],
+                             take_back=[key for key in keys if not key.startswith("user:")])
 
 
 def _id_hash(session_id: str) -> str:

@@ -96,10 +96,14 @@ class Conversations:
         with self._lock:
             self._leave_orphans()
             self.pool.take(share)
-            if self._daemon is None:
-                self._daemon = CallbackDaemon()
-                self._reaper.start()
-            conversation = Conversation(room, nick, owner, share, self._daemon)
+            try:
+                if self._daemon is None:
+                    self._daemon = CallbackDaemon()
+                    self._reaper.start()
+                conversation = Conversation(room, nick, owner, share, self._daemon)
+            except BaseException:
+                self.pool.give_back(share)
+                raise
             self._open[conversation.id] = conversation
         prompt = services().prompt()  # the console's error messages and hints, its timeout
         try:

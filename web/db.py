@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +138,36 @@ def end_old_sessions(conn: sqlite3.Connection, now: float, lifetime: float,
     with conn:
         conn.execute("DELETE FROM sessions WHERE created <= ? OR seen <= ?",
                      (now - lifetime, now - idle))
+
+
+# --- login attempts -------------------------------------------------------------------------
+
+def count_attempt(conn: sqlite3.Connection, keys: list[str], now: float, forget_after: float,
+                  left: Callable[[str, int, float], float]) -> float:
+    """In one transaction: the longest `left(key, count, last)` of `keys`' recorded attempts;
+    if 0, one more attempt is counted for each key. Attempts older than `forget_after` s
+    are forgotten first."""
+    with immediate(conn):
+        conn.execute("DELETE FROM login_attempts WHERE last < ?", (now - forget_after,))
+        wait = max((left(key, row["count"], row["last"]) for key in keys
+                    if (row := conn.execute("SELECT count, last FROM login_attempts "
+                                            "WHERE key = ?", (key,)).fetchone())),
+                   default=0.0)
+        if not wait:
+            conn.executemany(
+                "INSERT INTO login_attempts (key, count, last) VALUES (?, 1, ?) ON CONFLICT "
+                "(key) DO UPDATE SET count = count + 1, last = excluded.last",
+                [(key, now) for key in keys])
+    return wait
+
+
+def attempt_succeeded(conn: sqlite3.Connection, forget: list[str],
+                      take_back: list[str]) -> None:
+    """Forget the attempts of keys `forget`; take one back from each of `take_back`."""
+    with conn:
+        conn.executemany("DELETE FROM login_attempts WHERE key = ?", [(k,) for k in forget])
+        conn.executemany("UPDATE login_attempts SET count = max(0, count - 1) WHERE key = ?",
+                         [(k,) for k in take_back])
 
 
 # --- calculator history ---------------------------------------------------------------------
