@@ -20,7 +20,7 @@ from pyrokit import names
 from pyrokit.processes import ROOT, free_port, python, wait_until
 from tests.support import name_server_of, run_client
 from web import auth, create_app, db, plot, remote, shutdown
-from web.jobs import Jobs
+from web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
 RUN_KEYS = [f.name for f in dataclasses.fields(PiRun)]
@@ -372,13 +372,16 @@ def test_the_queue_is_bounded(system, tmp_path):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize(("users", "accepted"), [(60, 20), (1, 5)])
-def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted):
+@pytest.mark.parametrize(("users", "accepted", "refusal"), [
+    (60, 20, "20 runs are queued already"),
+    (1, 5, "user0 has 5 runs queued already (at most 5 a user)")])
+def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted, refusal):
     """60 submits at once from `users` users: exactly the cap (20, or 5 a user) are queued."""
+    assert (MAX_QUEUED, MAX_QUEUED_PER_USER) == (20, 5)
     path = tmp_path / "web.sqlite"
     db.init_db(path)
-    jobs = Jobs(path, max_queued=20)  # its runner not started: nothing leaves the queue
-    start, statuses = threading.Barrier(60), []
+    jobs = Jobs(path)  # its runner not started: nothing leaves the queue
+    start, statuses, refusals = threading.Barrier(60), [], set()
 
     def submit(n: int) -> None:
         with db.connection(path) as conn:
@@ -386,8 +389,9 @@ def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted)
             try:
                 jobs.submit(conn, f"user{n % users}", 1000, None, None)
                 statuses.append(202)
-            except OverflowError:
+            except OverflowError as exc:
                 statuses.append(429)
+                refusals.add(str(exc))
 
     threads = [threading.Thread(target=submit, args=(n,)) for n in range(60)]
     for thread in threads:
@@ -395,6 +399,7 @@ def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted)
     for thread in threads:
         thread.join(30)
     assert sorted(statuses) == [202] * accepted + [429] * (60 - accepted)
+    assert refusals == {refusal}
     with db.connection(path) as conn:
         assert len(db.queued_runs(conn)) == accepted
 
