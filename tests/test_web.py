@@ -568,12 +568,13 @@ def replayed(app, cookie: str):
     return client
 
 
-def test_a_session_ends_at_logout_even_for_a_saved_cookie(guarded):
+@pytest.mark.parametrize(("path", "status"), [("/api/logout", 200), ("/logout", 302)])
+def test_a_session_ends_at_logout_even_for_a_saved_cookie(guarded, path, status):
     client = guarded.test_client()
     assert log_in(client).status_code == 200
     saved = client.get_cookie(COOKIE).value
     assert replayed(guarded, saved).get("/api/history").status_code == 200
-    assert post(client, "/api/logout").status_code == 200
+    assert post(client, path).status_code == status
     assert replayed(guarded, saved).get("/api/history").status_code == 401
 
 
