@@ -16,11 +16,11 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from compute.coordinator import PiRun, WorkerStats
-from pyrokit import names
-from pyrokit.processes import ROOT, free_port, python, wait_until
+from pyro_objects import names
+from pyro_objects.processes import ROOT, free_port, python, wait_until
 from tests.support import name_server_of, run_client
-from web import auth, create_app, db, plot, remote, shutdown
-from web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
+from pyro_objects.web import auth, create_app, db, plot, remote, shutdown
+from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
 RUN_KEYS = [f.name for f in dataclasses.fields(PiRun)]
@@ -617,7 +617,7 @@ def test_deluser_and_passwd_end_the_users_sessions_at_once(guarded, tmp_path, co
     log_in(client)
     other = guarded.test_client()
     log_in(other)
-    result = subprocess.run(python("-m", "web", command, "alice", "--data", str(tmp_path),
+    result = subprocess.run(python("-m", "pyro_objects.web", command, "alice", "--data", str(tmp_path),
                                    *(["--password-stdin"] if stdin else [])),
                             input=stdin, text=True, capture_output=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr

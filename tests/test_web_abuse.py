@@ -1,5 +1,5 @@
 """The console against callers who would hurt the others: raced logins, idle floods, hogged
-streams and queues; python -m web as a process, driven over real sockets."""
+streams and queues; python -m pyro_objects.web as a process, driven over real sockets."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import time
 import pytest
 
 from tests.web.support import Session, add_user
-from web import auth
-from web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
-from web.chat import MAX_PER_OWNER as CONVERSATIONS_PER_OWNER
-from web.shares import MAX_STREAMS, STREAMS_PER_OWNER
+from pyro_objects.web import auth
+from pyro_objects.web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
+from pyro_objects.web.chat import MAX_PER_OWNER as CONVERSATIONS_PER_OWNER
+from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER
 
 PASSWORD = "correct horse battery"
 

@@ -1,4 +1,4 @@
-"""The web console: the whole system in a browser (python -m web).
+"""The web console: the whole system in a browser (python -m pyro_objects.web).
 
     app = create_app({"DATA_DIR": "/tmp/console"})   # Flask app, background services started
     ...
@@ -17,11 +17,11 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, request
 
-from web import auth, db
-from web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
-from web.registry import Registry
-from web.remote import Prompts
-from web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
+from pyro_objects.web import auth, db
+from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
+from pyro_objects.web.registry import Registry
+from pyro_objects.web.remote import Prompts
+from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -110,7 +110,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, streams)
     jobs.start()
 
-    from web import api, chat, errors, pages
+    from pyro_objects.web import api, chat, errors, pages
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)

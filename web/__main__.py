@@ -1,4 +1,4 @@
-"""python -m web [--host HOST] [--port PORT] | adduser NAME | deluser NAME | passwd NAME
+"""python -m pyro_objects.web [--host HOST] [--port PORT] | adduser NAME | deluser NAME | passwd NAME
 
 Serves the web console (waitress, threads) until SIGINT/SIGTERM. On loopback no login is
 needed; bound to any other address it refuses to start until an account exists.
@@ -19,11 +19,11 @@ from pathlib import Path
 import Pyro4
 from waitress.server import create_server
 
-from pyrokit import cli, transport
-from pyrokit.errors import SetupError, UsageError
-from pyrokit.tls import is_loopback
-from web import auth, create_app, db, default_data_dir, shutdown
-from web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
+from pyro_objects import cli, transport
+from pyro_objects.errors import SetupError, UsageError
+from pyro_objects.tls import is_loopback
+from pyro_objects.web import auth, create_app, db, default_data_dir, shutdown
+from pyro_objects.web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
 
 log = logging.getLogger("web")
 
@@ -40,8 +40,8 @@ CHAT_STREAMS = MAX_CONVERSATIONS * STREAMS_PER_CONVERSATION  # reserved: never 5
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__.splitlines()[0],
-                                     epilog="accounts: python -m web adduser NAME | deluser NAME | "
+    parser = argparse.ArgumentParser(prog="pyro-objects web", description=__doc__.splitlines()[0],
+                                     epilog="accounts: pyro-objects web adduser NAME | deluser NAME | "
                                             "passwd NAME")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; any other than "
@@ -61,7 +61,7 @@ def serve_parser() -> argparse.ArgumentParser:
 
 
 def user_parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m web {command}")
+    parser = argparse.ArgumentParser(prog=f"pyro-objects web {command}")
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("--data", type=Path, help="where the database lives")
     if command in ("adduser", "passwd"):
@@ -106,7 +106,7 @@ def adduser(argv: list[str]) -> None:
     with db.connection(database(args.data)) as conn:
         if not db.add_user(conn, name, password_hash):
             raise UsageError(f"user {name} exists already",
-                             f"remove it first: python -m web deluser {name}")
+                             f"remove it first: pyro-objects web deluser {name}")
     print(f"added user {name}")
 
 
@@ -154,7 +154,7 @@ def serve(argv: list[str]) -> None:
             f"on {args.host or 'all interfaces'}"
         raise SetupError(f"refusing to serve {where} without accounts: anyone who reaches it "
                          f"could use the whole system",
-                         "create one with: python -m web adduser NAME (every page then needs "
+                         "create one with: pyro-objects web adduser NAME (every page then needs "
                          "a login)")
     app = create_app({"DATA_DIR": str(path.parent), "LOGIN_REQUIRED": login,
                       "MAX_STREAMS": args.max_streams,

@@ -22,14 +22,14 @@ import time
 import Pyro4.errors
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from chat import rules
-from chat.subscriber import CallbackDaemon, Subscriber
-from pyrokit import names
-from pyrokit.errors import Error
-from pyrokit.naming import UNREACHABLE
-from web import auth, remote, services, shares
-from web.errors import ApiError
-from web.shares import Pool
+from pyro_objects.chat import rules
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects import names
+from pyro_objects.errors import Error
+from pyro_objects.naming import UNREACHABLE
+from pyro_objects.web import auth, remote, services, shares
+from pyro_objects.web.errors import ApiError
+from pyro_objects.web.shares import Pool
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 
@@ -86,7 +86,7 @@ class Conversations:
     def __init__(self) -> None:
         self._open: dict[str, Conversation] = {}
         self.pool = Pool("chat conversations", MAX_CONVERSATIONS, MAX_PER_OWNER,
-                         "leave a room (close its tab) first, or use pyro_client.py chat")
+                         "leave a room (close its tab) first, or use pyro-objects client chat")
         self._lock = threading.Lock()
         self._daemon: CallbackDaemon | None = None
         self._reaper = threading.Thread(target=self._reap, name="chat-orphans", daemon=True)

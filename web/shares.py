@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from flask import Response, request
 
-from web import auth
-from web.errors import ApiError
+from pyro_objects.web import auth
+from pyro_objects.web.errors import ApiError
 
 MAX_STREAMS = 64            # live progress streams open at once (each holds a server thread)
 STREAMS_PER_OWNER = 8       # of those, one user's or one address's
