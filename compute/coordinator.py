@@ -19,7 +19,7 @@ import Pyro4
 import Pyro4.errors
 
 from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
-from compute.slicing import Slice, SliceQueue, next_size
+from compute.slicing import Slice, SliceQueue, check_slice, next_size
 from pyro_objects import names
 from pyro_objects.errors import Cancelled, NoWorkersError, TimedOut
 from pyro_objects.naming import UNREACHABLE, answering, locate_ns
@@ -111,6 +111,7 @@ def check_request(terms: object, workers: object, slice_terms: object) -> None:
                                     or not 1 <= slice_terms <= MAX_TERMS_PER_CALL):
         raise ValueError(f"slice must be an int from 1 to {MAX_TERMS_PER_CALL} "
                          f"(got {slice_terms!r})")
+    check_slice(terms, slice_terms)
 
 
 class _Run:

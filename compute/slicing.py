@@ -12,6 +12,8 @@ FIRST_SLICE = 10_000_000      # a first measurement of a worker's speed, cheaply
 MIN_SLICE = 1_000_000
 TARGET_SECONDS = 0.25         # a round trip is then a small share of a slice; Ctrl-C waits
                               # for at most one slice per worker
+MAX_SLICES = 10_000           # a fixed slice size may cut a run into at most this many: each
+                              # slice is a round trip, and one run blocks the console's queue
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ def next_size(terms_per_second: float | None, fixed: int | None = None) -> int:
     if not terms_per_second:
         return FIRST_SLICE
     return int(min(MAX_TERMS_PER_CALL, max(MIN_SLICE, terms_per_second * TARGET_SECONDS)))
+
+
+def check_slice(terms: int, slice_terms: int | None) -> None:
+    """Refuse a fixed slice size that would cut `terms` into more than MAX_SLICES slices."""
+    least = -(-terms // MAX_SLICES)
+    if slice_terms is not None and slice_terms < least:
+        raise ValueError(f"slice must be at least {least} for {terms} terms: at most "
+                         f"{MAX_SLICES} slices a run (got {slice_terms})")
 
 
 class SliceQueue:

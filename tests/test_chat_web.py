@@ -96,12 +96,15 @@ def test_a_chat_session_answers_only_the_browser_session_that_opened_it(stack):
     assert ana.post("/api/chat/leave", {"session": joined["session"]})[0] == 200
 
 
-def test_one_browser_cannot_take_every_chat_slot(stack):
-    greedy, other = Session(stack.web_url()), Session(stack.web_url())
+def test_one_address_cannot_take_every_chat_slot(stack):
+    """Without a login, an address's browsers share MAX_PER_OWNER rooms; others keep theirs."""
+    greedy, same = Session(stack.web_url()), Session(stack.web_url())
+    other = Session(stack.web_url(), source="127.0.0.2")
     joined = [greedy.post("/api/chat/join", {"room": f"slot{n}", "nick": "greedy"})
               for n in range(MAX_PER_OWNER + 1)]
     try:
         assert [status for status, _, _ in joined] == [200] * MAX_PER_OWNER + [429]
+        assert same.post("/api/chat/join", {"room": "slot0", "nick": "same"})[0] == 429
         status, body, _ = other.post("/api/chat/join", {"room": "slot0", "nick": "other"})
         assert status == 200, body
         other.post("/api/chat/leave", {"session": body["session"]})

@@ -36,6 +36,9 @@ def test_one_shot_prints_the_bare_result(system, args, output):
     (["pi", "1.5"], 2, ["error: argument N: must be a whole number (got '1.5'); usage: pi "
                         "[--workers K] [--slice S] [--json FILE] N"]),
     (["gret", "Ana"], 2, ["error: unknown command 'gret'", "hint: did you mean 'greet'?"]),
+    (["pi", "1e9", "--slice", "1"], 2, ["error: slice must be at least 100000 for 1000000000 "
+                                        "terms: at most 10000 slices a run (got 1); usage: pi "
+                                        "[--workers K] [--slice S] [--json FILE] N"]),
 ])
 def test_one_shot_errors_say_what_and_exit_1_or_2(system, args, code, lines):
     result = run_client(system, *args)

@@ -8,6 +8,8 @@ import math
 import os
 import re
 import signal
+import subprocess
+import threading
 import time
 
 import pytest
@@ -15,8 +17,9 @@ from werkzeug.security import check_password_hash
 
 from compute.coordinator import PiRun, WorkerStats
 from pyro_objects import names
-from pyro_objects.processes import free_port, wait_until
+from pyro_objects.processes import ROOT, free_port, python, wait_until
 from pyro_objects.web import auth, create_app, db, plot, remote, shutdown
+from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from tests.support import name_server_of, run_client
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
@@ -314,6 +317,8 @@ def test_a_pi_run_is_a_job_whose_result_has_the_keys_of_pi_json(client):
     ({"terms": 1000, "workers": 0}, "workers must be from 1"),
     ({"terms": 1000, "slice": "-5"}, "slice must be from 1"),
     ({"terms": 1000, "slice": 2**40}, "slice must be an int from 1 to"),
+    ({"terms": "1e9", "slice": 1}, "slice must be at least 100000 for 1000000000 terms: at "
+                                   "most 10000 slices a run (got 1)"),
 ])
 def test_a_bad_pi_request_is_refused_with_the_rule(client, body, error):
     response = post(client, "/api/pi/runs", body)
@@ -364,6 +369,39 @@ def test_the_queue_is_bounded(system, tmp_path):
         assert refused.get_json()["error"] == "1 runs are queued already"
     finally:
         shutdown(console)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("users", "accepted", "refusal"), [
+    (60, 20, "20 runs are queued already"),
+    (1, 5, "user0 has 5 runs queued already (at most 5 a user)")])
+def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted, refusal):
+    """60 submits at once from `users` users: exactly the cap (20, or 5 a user) are queued."""
+    assert (MAX_QUEUED, MAX_QUEUED_PER_USER) == (20, 5)
+    path = tmp_path / "web.sqlite"
+    db.init_db(path)
+    jobs = Jobs(path)  # its runner not started: nothing leaves the queue
+    start, statuses, refusals = threading.Barrier(60), [], set()
+
+    def submit(n: int) -> None:
+        with db.connection(path) as conn:
+            start.wait(10)
+            try:
+                jobs.submit(conn, f"user{n % users}", 1000, None, None)
+                statuses.append(202)
+            except OverflowError as exc:
+                statuses.append(429)
+                refusals.add(str(exc))
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(60)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [202] * accepted + [429] * (60 - accepted)
+    assert refusals == {refusal}
+    with db.connection(path) as conn:
+        assert len(db.queued_runs(conn)) == accepted
 
 
 def test_a_run_going_when_the_console_stops_is_interrupted_never_lost(system, tmp_path):
@@ -520,6 +558,78 @@ def test_logging_in_gives_an_httponly_samesite_session_and_history_records_who(g
     assert client.get("/api/history").status_code == 401
 
 
+COOKIE = "pyro_console"
+
+
+def replayed(app, cookie: str):
+    """A fresh client holding only `cookie`, as a saved cookie replayed later."""
+    client = app.test_client()
+    client.set_cookie(COOKIE, cookie)
+    return client
+
+
+@pytest.mark.parametrize(("path", "status"), [("/api/logout", 200), ("/logout", 302)])
+def test_a_session_ends_at_logout_even_for_a_saved_cookie(guarded, path, status):
+    client = guarded.test_client()
+    assert log_in(client).status_code == 200
+    saved = client.get_cookie(COOKIE).value
+    assert replayed(guarded, saved).get("/api/history").status_code == 200
+    assert post(client, path).status_code == status
+    assert replayed(guarded, saved).get("/api/history").status_code == 401
+
+
+def test_the_session_cookie_does_not_slide(guarded):
+    """The cookie is sent at login, not renewed on every response."""
+    client = guarded.test_client()
+    log_in(client)
+    response = client.get("/api/history")
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(("column", "limit"), [("created", auth.SESSION_LIFETIME),
+                                                ("seen", auth.SESSION_IDLE)])
+def test_a_session_ends_after_12_hours_or_when_idle_too_long(guarded, column, limit):
+    assert (auth.SESSION_LIFETIME, auth.SESSION_IDLE) == (12 * 3600, 2 * 3600)
+    client = guarded.test_client()
+    log_in(client)
+    assert client.get("/api/history").status_code == 200
+    for age, status in [(limit - 60, 200), (limit + 1, 401)]:
+        with db.connection(guarded.config["DATABASE"]) as conn, conn:  # as if time had passed
+            conn.execute(f"UPDATE sessions SET {column} = ?", (time.time() - age,))
+        assert client.get("/api/history").status_code == status
+
+
+def test_sessions_survive_a_restart(guarded, tmp_path):
+    client = guarded.test_client()
+    log_in(client)
+    restarted = create_app({"TESTING": True, "DATA_DIR": tmp_path, "LOGIN_REQUIRED": True})
+    try:
+        again = replayed(restarted, client.get_cookie(COOKIE).value)
+        assert again.get("/api/session").get_json()["user"] == "alice"
+    finally:
+        shutdown(restarted)
+
+
+@pytest.mark.parametrize(("command", "stdin"), [("deluser", ""),
+                                                ("passwd", "a new password\n")])
+def test_deluser_and_passwd_end_the_users_sessions_at_once(guarded, tmp_path, command, stdin):
+    client = guarded.test_client()
+    log_in(client)
+    other = guarded.test_client()
+    log_in(other)
+    result = subprocess.run(python("-m", "pyro_objects.web", command, "alice",
+                                   "--data", str(tmp_path),
+                                   *(["--password-stdin"] if stdin else [])),
+                            input=stdin, text=True, capture_output=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert client.get("/api/history").status_code == 401
+    assert other.get("/api/history").status_code == 401
+    if command == "passwd":
+        assert result.stdout == "changed the password of alice\n"
+        assert log_in(client).status_code == 401
+        assert log_in(client, "a new password").status_code == 200
+
+
 def test_the_login_form_logs_in_and_goes_where_you_were_going(guarded):
     client = guarded.test_client()
     form = {"username": "alice", "password": "correct horse", "csrf_token": token(client)}
@@ -533,28 +643,51 @@ def test_the_login_form_logs_in_and_goes_where_you_were_going(guarded):
     assert wrong.status_code == 401 and "wrong user name or password" in wrong.get_data(True)
 
 
-def test_wrong_passwords_are_rate_limited(guarded):
+def test_wrong_passwords_are_rate_limited_per_account(guarded):
+    with db.connection(guarded.config["DATABASE"]) as conn:
+        db.add_user(conn, "bob", auth.hash_password("battery staple"))
     client = guarded.test_client()
-    for _ in range(auth.Throttle.FREE):
+    for _ in range(auth.Throttle.FREE["user"]):
         assert log_in(client, "wrong").status_code == 401
     refused = log_in(client)  # even the right password must wait now
     assert refused.status_code == 429
     assert "too many wrong passwords" in refused.get_json()["error"]
     assert 1 <= int(refused.headers["Retry-After"]) <= auth.Throttle.FIRST_WAIT + 1
-    other = guarded.test_client()  # another user name from the same address waits too
-    assert log_in(other, name="bob").status_code == 429
+    other = guarded.test_client()  # another account from the same address is not locked out
+    assert log_in(other, "battery staple", name="bob").status_code == 200
 
 
-def test_the_throttle_doubles_the_wait_and_forgets_after_success():
+@pytest.fixture
+def conn(tmp_path):
+    db.init_db(tmp_path / "web.sqlite")
+    with db.connection(tmp_path / "web.sqlite") as connection:
+        yield connection
+
+
+def test_the_throttle_doubles_the_wait_and_forgets_after_success(conn):
     throttle, keys = auth.Throttle(), ["user:alice"]
-    for _ in range(auth.Throttle.FREE):
-        throttle.failed(keys, now=0)
-    assert throttle.wait(keys, now=0) == auth.Throttle.FIRST_WAIT
-    throttle.failed(keys, now=10)
-    assert throttle.wait(keys, now=10) == 2 * auth.Throttle.FIRST_WAIT
-    assert throttle.wait(keys, now=10 + 2 * auth.Throttle.FIRST_WAIT) == 0
-    throttle.succeeded(keys)
-    assert throttle.wait(keys, now=10) == 0
+    for _ in range(auth.Throttle.FREE["user"]):
+        assert throttle.attempt(conn, keys, now=0) == 0
+    assert throttle.attempt(conn, keys, now=0) == auth.Throttle.FIRST_WAIT
+    assert throttle.attempt(conn, keys, now=auth.Throttle.FIRST_WAIT) == 0  # counted: 6
+    later = auth.Throttle.FIRST_WAIT + 1  # the next must wait twice as long after the last
+    assert throttle.attempt(conn, keys, now=later) == 2 * auth.Throttle.FIRST_WAIT - 1
+    throttle.succeeded(conn, keys)
+    assert throttle.attempt(conn, keys, now=later) == 0
+
+
+def test_the_address_budget_is_separate_larger_and_survives_a_restart(conn, tmp_path):
+    throttle, address = auth.Throttle(), "addr:192.0.2.1"
+    assert auth.Throttle.FREE["addr"] >= 10 * auth.Throttle.FREE["user"]
+    for n in range(auth.Throttle.FREE["addr"]):
+        assert throttle.attempt(conn, [f"user:u{n}", address], now=0) == 0
+    assert throttle.attempt(conn, ["user:other", address], now=0) == auth.Throttle.FIRST_WAIT
+    with db.connection(tmp_path / "web.sqlite") as restarted:  # the count is in the database
+        assert auth.Throttle().attempt(restarted, ["user:u0"], now=1) == 0
+        assert auth.Throttle().attempt(restarted, [address], now=1) == \
+            auth.Throttle.FIRST_WAIT - 1
+    throttle.succeeded(conn, ["user:u0", address])  # a success takes its own attempt back
+    assert throttle.attempt(conn, ["user:other", address], now=0) == 0
 
 
 def test_passwords_are_stored_as_salted_scrypt_hashes(guarded):

@@ -67,6 +67,10 @@ def test_adduser_reads_the_password_without_echo_and_stores_a_slow_hash(tmp_path
      "error: a user name is 1 to 64 letters, digits or . _ @ - (got '<b>')"),
     (["adduser", "bob"], f"{PASSWORD}\n", "error: no terminal to read the password from"),
     (["deluser", "carol"], "", "error: no user carol"),
+    (["passwd", "carol", "--password-stdin"], f"{PASSWORD}\n", "error: no user carol"),
+    (["passwd", "alice", "--password-stdin"], "short\n",
+     "error: a password must have 8 to 1024 characters (got 5)"),
+    (["passwd", "alice"], f"{PASSWORD}\n", "error: no terminal to read the password from"),
 ])
 def test_account_commands_refuse_clearly(tmp_path, args, stdin, error):
     add_user(tmp_path, "alice", PASSWORD)

@@ -11,21 +11,19 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, current_app, g, request
 
 from pyro_objects.state import state_dir
-from pyro_objects.web import db
-from pyro_objects.web.errors import ApiError
-from pyro_objects.web.jobs import MAX_QUEUED, Jobs
+from pyro_objects.web import auth, db
+from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from pyro_objects.web.registry import Registry
 from pyro_objects.web.remote import Prompts
+from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
 
-MAX_STREAMS = 64            # live progress streams open at once (each holds a server thread)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -51,41 +49,13 @@ def secret_key(directory: Path) -> str:
     return path.read_text().strip()
 
 
-class StreamSlots:
-    """At most `limit` live streams at once."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.open = limit, 0
-        self._lock = threading.Lock()
-
-    def take(self) -> bool:
-        with self._lock:
-            if self.open >= self.limit:
-                return False
-            self.open += 1
-            return True
-
-    def give_back(self) -> None:
-        with self._lock:
-            self.open -= 1
-
-    def response(self, events: Iterable[str], hint: str = "close some console tabs") -> Response:
-        """Server-sent `events` holding a slot until the stream closes; 503 when none is free."""
-        if not self.take():
-            raise ApiError(503, f"{self.limit} live streams are open already", hint)
-        response = Response(events, mimetype="text/event-stream",
-                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        response.call_on_close(self.give_back)
-        return response
-
-
 @dataclass
 class Services:
     """What the console runs beside its requests."""
 
     registry: Registry
     jobs: Jobs
-    streams: StreamSlots
+    streams: Pool               # the live progress streams
     prompt: Prompts = field(default_factory=Prompts)
     stopping: threading.Event = field(default_factory=threading.Event)
 
@@ -111,12 +81,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATA_DIR=None,
         LOGIN_REQUIRED=False,
         MAX_STREAMS=MAX_STREAMS,
+        STREAMS_PER_OWNER=STREAMS_PER_OWNER,
         PI_MAX_QUEUED=MAX_QUEUED,
+        PI_MAX_QUEUED_PER_USER=MAX_QUEUED_PER_USER,
         MAX_CONTENT_LENGTH=64 * 1024,
         SESSION_COOKIE_NAME="pyro_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=auth.SESSION_LIFETIME),
+        SESSION_REFRESH_EACH_REQUEST=False,  # the login's lifetime does not slide
         JSON_SORT_KEYS=False,
     )
     app.config.from_mapping(test_config or {})
@@ -130,11 +103,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_db(app.config["DATABASE"])
     app.teardown_appcontext(db.close_db)
-    jobs = Jobs(app.config["DATABASE"], app.config["PI_MAX_QUEUED"])
-    app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
+    jobs = Jobs(app.config["DATABASE"], app.config["PI_MAX_QUEUED"],
+                app.config["PI_MAX_QUEUED_PER_USER"])
+    streams = Pool("live streams", app.config["MAX_STREAMS"], app.config["STREAMS_PER_OWNER"],
+                   "close some console tabs; the π page falls back to polling /api/pi/live")
+    app.extensions["console"] = Services(Registry(), jobs, streams)
     jobs.start()
 
-    from pyro_objects.web import api, auth, chat, errors, pages
+    from pyro_objects.web import api, chat, errors, pages
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)

@@ -1,4 +1,4 @@
-"""pyro-objects web [--host HOST] [--port PORT] | adduser NAME | deluser NAME
+"""pyro-objects web [--host HOST] [--port PORT] | adduser NAME | deluser NAME | passwd NAME
 
 Serves the web console (waitress, threads) until SIGINT/SIGTERM. On loopback no login is
 needed; bound to any other address it refuses to start until an account exists.
@@ -10,6 +10,7 @@ import argparse
 import getpass
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -18,24 +19,31 @@ from pathlib import Path
 import Pyro4
 from waitress.server import create_server
 
-from pyro_objects import cli
+from pyro_objects import cli, transport
 from pyro_objects.errors import SetupError, UsageError
 from pyro_objects.tls import is_loopback
 from pyro_objects.web import auth, create_app, db, default_data_dir, shutdown
+from pyro_objects.web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
 
 log = logging.getLogger("web")
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8080
 CALL_TIMEOUT = 5.0          # seconds any Pyro4 call waits unless it sets its own
 REQUEST_THREADS = 16        # besides one per live stream
+# Connections, idle ones included: each costs a file and a few KiB, no thread (waitress's
+# poll() loop holds them); one with no request for IDLE_SECONDS is closed, an open stream never.
+MAX_CONNECTIONS = 4000
+IDLE_SECONDS = 30
+SPARE_FILES = 100           # the database, the Pyro4 proxies, the chat callback daemon
 LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
+CHAT_STREAMS = MAX_CONVERSATIONS * STREAMS_PER_CONVERSATION  # reserved: never 503 for chat
 
 
 def serve_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyro-objects web",
                                      description=__doc__.splitlines()[0],
                                      epilog="accounts: pyro-objects web adduser NAME | "
-                                            "deluser NAME")
+                                            "deluser NAME | passwd NAME")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; any other than "
                              f"loopback needs accounts)")
@@ -57,7 +65,7 @@ def user_parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"pyro-objects web {command}")
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("--data", type=Path, help="where the database lives")
-    if command == "adduser":
+    if command in ("adduser", "passwd"):
         parser.add_argument("--password-stdin", action="store_true",
                             help="read the password from the first line of stdin (scripts)")
     return parser
@@ -83,15 +91,21 @@ def read_password(from_stdin: bool) -> str:
     return password
 
 
-def adduser(argv: list[str]) -> None:
-    args = user_parser("adduser").parse_args(argv)
+def new_password(args: argparse.Namespace) -> tuple[str, str]:
+    """(name, hash of the password read) for adduser and passwd."""
     try:
         name = auth.check_username(args.name)
         password = auth.check_new_password(read_password(args.password_stdin))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    return name, auth.hash_password(password)
+
+
+def adduser(argv: list[str]) -> None:
+    args = user_parser("adduser").parse_args(argv)
+    name, password_hash = new_password(args)
     with db.connection(database(args.data)) as conn:
-        if not db.add_user(conn, name, auth.hash_password(password)):
+        if not db.add_user(conn, name, password_hash):
             raise UsageError(f"user {name} exists already",
                              f"remove it first: pyro-objects web deluser {name}")
     print(f"added user {name}")
@@ -103,6 +117,28 @@ def deluser(argv: list[str]) -> None:
         if not db.delete_user(conn, args.name):
             raise UsageError(f"no user {args.name}")
     print(f"removed user {args.name}")
+
+
+def passwd(argv: list[str]) -> None:
+    """Change a password; the user's sessions end at once."""
+    args = user_parser("passwd").parse_args(argv)
+    name, password_hash = new_password(args)
+    with db.connection(database(args.data)) as conn:
+        if not db.set_password(conn, name, password_hash):
+            raise UsageError(f"no user {name}")
+    print(f"changed the password of {name}")
+
+
+def connection_limit() -> int:
+    """MAX_CONNECTIONS, or fewer if the open-files limit (raised as far as allowed) is lower."""
+    transport.raise_file_limit()
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if files == resource.RLIM_INFINITY or files >= MAX_CONNECTIONS + SPARE_FILES:
+        return MAX_CONNECTIONS
+    log.warning("the open-files limit (%d) allows %d connections, not %d; raise it "
+                "(ulimit -n %d)", files, files - SPARE_FILES, MAX_CONNECTIONS,
+                MAX_CONNECTIONS + SPARE_FILES)
+    return max(REQUEST_THREADS, files - SPARE_FILES)
 
 
 def serve(argv: list[str]) -> None:
@@ -129,8 +165,9 @@ def serve(argv: list[str]) -> None:
                       if is_loopback(args.host) else None})
     try:
         server = create_server(app, host=args.host, port=args.port,
-                               threads=REQUEST_THREADS + args.max_streams,
-                               connection_limit=4 * (REQUEST_THREADS + args.max_streams),
+                               threads=REQUEST_THREADS + args.max_streams + CHAT_STREAMS,
+                               connection_limit=connection_limit(), asyncore_use_poll=True,
+                               channel_timeout=IDLE_SECONDS, cleanup_interval=IDLE_SECONDS // 3,
                                ident="pyro-console", clear_untrusted_proxy_headers=True)
     except OSError as exc:
         shutdown(app)
@@ -162,7 +199,7 @@ def serve(argv: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"adduser": adduser, "deluser": deluser}
+    commands = {"adduser": adduser, "deluser": deluser, "passwd": passwd}
     if argv and argv[0] in commands:
         commands[argv[0]](argv[1:])
     else:

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, jsonify, request
 from chain.ring import MAX_ITEM_CHARS, node_id
 from compute.coordinator import check_request
 from pyro_objects.client.parsing import whole_number
-from pyro_objects.web import auth, db, plot, remote, services
+from pyro_objects.web import auth, db, plot, remote, services, shares
 from pyro_objects.web.errors import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -210,8 +210,7 @@ def events():
             yield ": keep-alive\n\n" if payload is None else f"data: {payload}\n\n"
             console.stopping.wait(MIN_GAP)  # coalesce: the next send is the latest state
 
-    return console.streams.response(stream(), "close some console tabs; this page falls back "
-                                              "to polling /api/pi/live")
+    return console.streams.stream(stream(), shares.owner())
 
 
 @bp.get("/pi/plot.svg")

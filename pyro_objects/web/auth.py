@@ -6,10 +6,11 @@ needs a session from /login. Every state-changing request carries the session's 
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import secrets
-import threading
+import sqlite3
 import time
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -38,6 +40,9 @@ ANONYMOUS = "local"          # who did it, when no login is needed
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+SESSION_LIFETIME = 12 * 3600   # seconds a login lasts, however busy
+SESSION_IDLE = 2 * 3600        # seconds unused after which it ends sooner
+TOUCH_AFTER = 60.0             # a session's last use is written at most this often
 # Endpoints served without a login: the login itself, what its page needs, the health check.
 OPEN_ENDPOINTS = frozenset({"auth.login", "auth.api_login", "auth.api_session", "static",
                             "pages.favicon", "api.health"})
@@ -65,48 +70,74 @@ def check_new_password(password: str) -> str:
 
 
 class Throttle:
-    """Wrong passwords: after FREE failures for a user name or from an address, each further
-    attempt must wait, twice as long after every failure (up to MAX_WAIT); a success resets it."""
+    """Login attempts, counted in the database before the password is checked (so concurrent
+    guesses cannot race past the count, and a restart forgets nothing). After FREE attempts
+    for a key, each further one must wait, twice as long after every one (up to MAX_WAIT).
+    Keys are an account ("user:NAME", 5 free) and an address ("addr:IP", a budget large enough
+    that one attacker cannot lock every account out, even behind one reverse proxy). A success
+    forgets the account's attempts and takes back its own from the address."""
 
-    FREE = 5
+    FREE = {"user": 5, "addr": 100}
     FIRST_WAIT = 2.0
     MAX_WAIT = 900.0
     FORGET_AFTER = 3600.0
 
-    def __init__(self) -> None:
-        self._failures: dict[str, tuple[int, float]] = {}  # key -> (count, last failure)
-        self._lock = threading.Lock()
+    def attempt(self, conn: sqlite3.Connection, keys: Iterable[str],
+                now: float | None = None) -> float:
+        """Count an attempt for every key, in one transaction; or, if one of them must wait
+        first, count nothing and return the seconds to wait (0: counted, go ahead)."""
+        now = time.time() if now is None else now
+        return db.count_attempt(conn, list(keys), now, self.FORGET_AFTER,
+                                lambda key, count, last: self._left(key, count, last, now))
 
-    def wait(self, keys: Iterable[str], now: float | None = None) -> float:
-        """Seconds before `keys` may try again (0: now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            return max((self._left(key, now) for key in keys), default=0.0)
-
-    def _left(self, key: str, now: float) -> float:
-        count, last = self._failures.get(key, (0, now))
-        if count < self.FREE:
+    def _left(self, key: str, count: int, last: float, now: float) -> float:
+        free = self.FREE[key.split(":", 1)[0]]
+        if count < free:
             return 0.0
-        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** (count - self.FREE))
+        pause = min(self.MAX_WAIT, self.FIRST_WAIT * 2 ** min(count - free, 32))
         return max(0.0, last + pause - now)
 
-    def failed(self, keys: Iterable[str], now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            for key in keys:
-                count, _ = self._failures.get(key, (0, now))
-                self._failures[key] = (count + 1, now)
-            self._failures = {key: value for key, value in self._failures.items()
-                              if now - value[1] < self.FORGET_AFTER}
+    def succeeded(self, conn: sqlite3.Connection, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        db.attempt_succeeded(conn, forget=[key for key in keys if key.startswith("user:")],
+                             take_back=[key for key in keys if not key.startswith("user:")])
 
-    def succeeded(self, keys: Iterable[str]) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
+
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def current_user() -> str | None:
-    return session.get("user")
+    """The user whose session this request carries, if it is still recorded and in time (an
+    ended one is dropped from the cookie)."""
+    if "user" not in g:
+        session_id = session.get("sid")
+        g.user = db.session_user(db.get_db(), _id_hash(session_id), time.time(),
+                                 SESSION_LIFETIME, SESSION_IDLE, TOUCH_AFTER) \
+            if isinstance(session_id, str) else None
+        if session_id is not None and g.user is None:
+            session.clear()
+    return g.user
+
+
+def _start_session(name: str) -> None:
+    """A new session (and CSRF token) for `name`, recorded server-side."""
+    now = time.time()
+    conn = db.get_db()
+    db.end_old_sessions(conn, now, SESSION_LIFETIME, SESSION_IDLE)
+    session.clear()
+    session.permanent = True
+    session["sid"] = secrets.token_urlsafe(32)
+    db.add_session(conn, _id_hash(session["sid"]), name, now)
+    g.user = name
+    csrf_token()
+
+
+def _end_session() -> None:
+    if isinstance(session.get("sid"), str):
+        db.end_session(db.get_db(), _id_hash(session["sid"]))
+    session.clear()
+    g.user = None
 
 
 def who() -> str:
@@ -153,7 +184,7 @@ def _log_in(name: str, password: str) -> str:
     """Check `name`/`password` (throttled); start a fresh session; returns the user name."""
     throttle: Throttle = current_app.extensions["login_throttle"]
     keys = (f"user:{name[:64]}", f"addr:{request.remote_addr}")
-    wait = throttle.wait(keys)
+    wait = throttle.attempt(db.get_db(), keys)
     if wait:
         raise ApiError(429, f"too many wrong passwords; try again in {wait:.0f} s", "",
                        {"Retry-After": str(int(wait) + 1)})
@@ -161,13 +192,9 @@ def _log_in(name: str, password: str) -> str:
         password = ""
     known = db.password_hash(db.get_db(), name) if USERNAME.fullmatch(name) else None
     if not check_password_hash(known or _DUMMY_HASH, password) or known is None:
-        throttle.failed(keys)
         raise ApiError(401, "wrong user name or password")
-    throttle.succeeded(keys)
-    session.clear()  # a new session, and a new CSRF token, for the logged-in user
-    session.permanent = True
-    session["user"] = name
-    csrf_token()
+    throttle.succeeded(db.get_db(), keys)
+    _start_session(name)
     return name
 
 
@@ -195,7 +222,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    session.clear()
+    _end_session()
     return redirect(url_for("auth.login" if current_app.config["LOGIN_REQUIRED"]
                             else "pages.overview"))
 
@@ -218,5 +245,5 @@ def api_login():
 
 @bp.post("/api/logout")
 def api_logout():
-    session.clear()
+    _end_session()
     return jsonify(user=None, csrf_token=csrf_token())

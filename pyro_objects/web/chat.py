@@ -27,13 +27,16 @@ from pyro_objects.chat import rules
 from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
 from pyro_objects.errors import Error
 from pyro_objects.naming import UNREACHABLE
-from pyro_objects.web import auth, remote, services
+from pyro_objects.web import auth, remote, services, shares
 from pyro_objects.web.errors import ApiError
+from pyro_objects.web.shares import Pool
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 
 MAX_CONVERSATIONS = 32     # pages in a room at once, each a subscriber of the console's
-MAX_PER_OWNER = 4          # of those, one browser session's (or user's)
+MAX_PER_OWNER = 4          # of those, one user's (or, without a login, one address's)
+STREAMS_PER_CONVERSATION = 2  # its page's, and the one replacing it while the old one ends:
+                              # chat streams are reserved, no other stream can take their place
 KEPT_EVENTS = 500          # of a conversation, for a page's stream to pick up again
 ORPHAN_SECONDS = 30.0      # a conversation no stream has followed this long is left
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
@@ -44,8 +47,9 @@ class Conversation:
     """One page's membership of a room: a Subscriber whose events, numbered, wait here for
     the page's stream (which may drop and come back for them: Last-Event-ID)."""
 
-    def __init__(self, room: str, nick: str, owner: str, daemon: CallbackDaemon) -> None:
-        self.id, self.owner = secrets.token_urlsafe(16), owner
+    def __init__(self, room: str, nick: str, owner: str, share: str,
+                 daemon: CallbackDaemon) -> None:
+        self.id, self.owner, self.share = secrets.token_urlsafe(16), owner, share
         self.events: list[tuple[int, str]] = []   # (number, JSON), the last KEPT_EVENTS
         self.numbered = 0
         self.followed_at = time.monotonic()
@@ -81,23 +85,25 @@ class Conversations:
 
     def __init__(self) -> None:
         self._open: dict[str, Conversation] = {}
+        self.pool = Pool("chat conversations", MAX_CONVERSATIONS, MAX_PER_OWNER,
+                         "leave a room (close its tab) first, or use pyro-objects client chat")
         self._lock = threading.Lock()
         self._daemon: CallbackDaemon | None = None
         self._reaper = threading.Thread(target=self._reap, name="chat-orphans", daemon=True)
 
-    def start(self, room: str, nick: str, owner: str) -> Conversation:
+    def start(self, room: str, nick: str, owner: str, share: str) -> Conversation:
+        """A conversation of browser session `owner`, counted in `share`'s part of the pool."""
         with self._lock:
             self._leave_orphans()
-            if sum(c.owner == owner for c in self._open.values()) >= MAX_PER_OWNER:
-                raise ApiError(429, f"this browser is in {MAX_PER_OWNER} chat rooms already",
-                               "leave one (close its tab) first")
-            if len(self._open) >= MAX_CONVERSATIONS:
-                raise ApiError(503, f"{MAX_CONVERSATIONS} pages are in chat rooms already",
-                               "close some chat tabs, or use pyro-objects client chat")
-            if self._daemon is None:
-                self._daemon = CallbackDaemon()
-                self._reaper.start()
-            conversation = Conversation(room, nick, owner, self._daemon)
+            self.pool.take(share)
+            try:
+                if self._daemon is None:
+                    self._daemon = CallbackDaemon()
+                    self._reaper.start()
+                conversation = Conversation(room, nick, owner, share, self._daemon)
+            except BaseException:
+                self.pool.give_back(share)
+                raise
             self._open[conversation.id] = conversation
         prompt = services().prompt()  # the console's error messages and hints, its timeout
         try:
@@ -124,6 +130,7 @@ class Conversations:
         with self._lock:
             conversation = self._open.pop(conversation_id, None)
         if conversation is not None:
+            self.pool.give_back(conversation.share)
             conversation.close()
 
     def _reap(self) -> None:
@@ -138,6 +145,7 @@ class Conversations:
         for conversation in list(self._open.values()):
             if not conversation.streams and now - conversation.followed_at > ORPHAN_SECONDS:
                 del self._open[conversation.id]
+                self.pool.give_back(conversation.share)
                 threading.Thread(target=conversation.close, daemon=True).start()
 
 
@@ -179,7 +187,7 @@ def join():
     room = checked(rules.check_room, body_field(body, "room"))
     user = auth.current_user()
     nick = nick_of(user) if user else checked(rules.check_nick, body_field(body, "nick"))
-    conversation = conversations().start(room, nick, owner())
+    conversation = conversations().start(room, nick, owner(), shares.owner())
     subscriber = conversation.subscriber
     return jsonify(session=conversation.id, room=subscriber.room, nick=subscriber.nick)
 
@@ -189,9 +197,11 @@ def events():
     """Server-sent events: each of the room's events (JSON), numbered for Last-Event-ID."""
     conversation = conversations().get(request.args.get("session"), owner())
     console = services()
-    if not console.streams.take():
-        raise ApiError(503, f"{console.streams.limit} live streams are open already",
-                       "close some console tabs")
+    with conversation.changed:
+        if conversation.streams >= STREAMS_PER_CONVERSATION:
+            raise ApiError(429, f"this chat session has {STREAMS_PER_CONVERSATION} streams "
+                                f"open already", "close the other tab showing it")
+        conversation.streams += 1
     try:
         last = int(request.headers.get("Last-Event-ID", "0"))
     except ValueError:
@@ -199,26 +209,24 @@ def events():
 
     def stream():
         seen = last
+        yield "retry: 2000\n\n"
+        while not (conversation.closed or console.stopping.is_set()):
+            fresh = conversation.after(seen, HEARTBEAT)
+            for number, data in fresh:
+                yield f"id: {number}\ndata: {data}\n\n"
+            seen = fresh[-1][0] if fresh else seen
+            if not fresh:
+                yield ": keep-alive\n\n"
+        yield "event: ended\ndata: {}\n\n"
+
+    def closed() -> None:
         with conversation.changed:
-            conversation.streams += 1
-        try:
-            yield "retry: 2000\n\n"
-            while not (conversation.closed or console.stopping.is_set()):
-                fresh = conversation.after(seen, HEARTBEAT)
-                for number, data in fresh:
-                    yield f"id: {number}\ndata: {data}\n\n"
-                seen = fresh[-1][0] if fresh else seen
-                if not fresh:
-                    yield ": keep-alive\n\n"
-            yield "event: ended\ndata: {}\n\n"
-        finally:
-            with conversation.changed:
-                conversation.streams -= 1
-                conversation.followed_at = time.monotonic()
+            conversation.streams -= 1
+            conversation.followed_at = time.monotonic()
 
     response = Response(stream(), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    response.call_on_close(console.streams.give_back)
+    response.call_on_close(closed)
     return response
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +37,15 @@ def connection(path: str | Path) -> Iterator[sqlite3.Connection]:
         yield conn
     finally:
         conn.close()
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once: nobody writes between what it reads and what it
+    writes (committed at the end of the block, rolled back on an exception)."""
+    with conn:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
 
 
 def get_db() -> sqlite3.Connection:
@@ -74,8 +83,18 @@ def add_user(conn: sqlite3.Connection, name: str, password_hash: str) -> bool:
 
 
 def delete_user(conn: sqlite3.Connection, name: str) -> bool:
+    """Remove `name` and end its sessions; False if there is no such user."""
     with conn:
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
         return conn.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount > 0
+
+
+def set_password(conn: sqlite3.Connection, name: str, password_hash: str) -> bool:
+    """Change `name`'s password and end its sessions; False if there is no such user."""
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE user = ?", (name,))
+        return conn.execute("UPDATE users SET password_hash = ? WHERE name = ?",
+                            (password_hash, name)).rowcount > 0
 
 
 def password_hash(conn: sqlite3.Connection, name: str) -> str | None:
@@ -85,6 +104,70 @@ def password_hash(conn: sqlite3.Connection, name: str) -> str | None:
 
 def count_users(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT count(*) FROM users").fetchone()[0]
+
+
+# --- sessions -------------------------------------------------------------------------------
+
+def add_session(conn: sqlite3.Connection, id_hash: str, user: str, now: float) -> None:
+    with conn:
+        conn.execute("INSERT INTO sessions (id_hash, user, created, seen) VALUES (?, ?, ?, ?)",
+                     (id_hash, user, now, now))
+
+
+def session_user(conn: sqlite3.Connection, id_hash: str, now: float, lifetime: float,
+                 idle: float, touch_after: float) -> str | None:
+    """The user of a session still within `lifetime` of its start and `idle` of its last use
+    (noted now, if older than `touch_after`), or None."""
+    row = conn.execute("SELECT user, seen FROM sessions WHERE id_hash = ? AND created > ? "
+                       "AND seen > ?", (id_hash, now - lifetime, now - idle)).fetchone()
+    if row is None:
+        return None
+    if now - row["seen"] > touch_after:
+        with conn:
+            conn.execute("UPDATE sessions SET seen = ? WHERE id_hash = ?", (now, id_hash))
+    return row["user"]
+
+
+def end_session(conn: sqlite3.Connection, id_hash: str) -> None:
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE id_hash = ?", (id_hash,))
+
+
+def end_old_sessions(conn: sqlite3.Connection, now: float, lifetime: float,
+                     idle: float) -> None:
+    with conn:
+        conn.execute("DELETE FROM sessions WHERE created <= ? OR seen <= ?",
+                     (now - lifetime, now - idle))
+
+
+# --- login attempts -------------------------------------------------------------------------
+
+def count_attempt(conn: sqlite3.Connection, keys: list[str], now: float, forget_after: float,
+                  left: Callable[[str, int, float], float]) -> float:
+    """In one transaction: the longest `left(key, count, last)` of `keys`' recorded attempts;
+    if 0, one more attempt is counted for each key. Attempts older than `forget_after` s
+    are forgotten first."""
+    with immediate(conn):
+        conn.execute("DELETE FROM login_attempts WHERE last < ?", (now - forget_after,))
+        wait = max((left(key, row["count"], row["last"]) for key in keys
+                    if (row := conn.execute("SELECT count, last FROM login_attempts "
+                                            "WHERE key = ?", (key,)).fetchone())),
+                   default=0.0)
+        if not wait:
+            conn.executemany(
+                "INSERT INTO login_attempts (key, count, last) VALUES (?, 1, ?) ON CONFLICT "
+                "(key) DO UPDATE SET count = count + 1, last = excluded.last",
+                [(key, now) for key in keys])
+    return wait
+
+
+def attempt_succeeded(conn: sqlite3.Connection, forget: list[str],
+                      take_back: list[str]) -> None:
+    """Forget the attempts of keys `forget`; take one back from each of `take_back`."""
+    with conn:
+        conn.executemany("DELETE FROM login_attempts WHERE key = ?", [(k,) for k in forget])
+        conn.executemany("UPDATE login_attempts SET count = max(0, count - 1) WHERE key = ?",
+                         [(k,) for k in take_back])
 
 
 # --- calculator history ---------------------------------------------------------------------
@@ -131,7 +214,28 @@ def history_page(conn: sqlite3.Connection, page: int, per_page: int) -> Page:
 def add_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
             slice_terms: int | None) -> sqlite3.Row:
     with conn:
-        return conn.execute(
+        return _insert_run(conn, who, terms, workers, slice_terms)
+
+
+def queue_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
+              slice_terms: int | None, max_queued: int, max_per_user: int) -> sqlite3.Row:
+    """add_run unless `max_queued` runs, or `max_per_user` of `who`'s, wait already
+    (OverflowError); counted and added in one transaction."""
+    with immediate(conn):
+        queued, mine = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE who = ?) FROM pi_runs "
+            "WHERE state = 'queued'", (who,)).fetchone()
+        if queued >= max_queued:
+            raise OverflowError(f"{max_queued} runs are queued already")
+        if mine >= max_per_user:
+            raise OverflowError(f"{who} has {max_per_user} runs queued already (at most "
+                                f"{max_per_user} a user)")
+        return _insert_run(conn, who, terms, workers, slice_terms)
+
+
+def _insert_run(conn: sqlite3.Connection, who: str, terms: int, workers: int | None,
+                slice_terms: int | None) -> sqlite3.Row:
+    return conn.execute(
             "INSERT INTO pi_runs (submitted, who, terms, workers, slice_terms, state) "
             "VALUES (?, ?, ?, ?, ?, 'queued') RETURNING *",
             (time.time(), who, terms, workers, slice_terms)).fetchone()

@@ -20,6 +20,7 @@ from pyro_objects.web import db
 log = logging.getLogger(__name__)
 
 MAX_QUEUED = 20
+MAX_QUEUED_PER_USER = 5   # so that one user cannot fill the queue
 REFRESH_SECONDS = 1.0     # progress is published when it moves, and at least this often
 STOPPED = "the console stopped during this run"
 
@@ -42,8 +43,9 @@ def progress_view(run_id: int, status: Status) -> dict:
 class Jobs:
     """The π run queue: submit, cancel, and the live state of the run going on."""
 
-    def __init__(self, database: str | Path, max_queued: int = MAX_QUEUED) -> None:
-        self.database, self.max_queued = database, max_queued
+    def __init__(self, database: str | Path, max_queued: int = MAX_QUEUED,
+                 max_per_user: int = MAX_QUEUED_PER_USER) -> None:
+        self.database, self.max_queued, self.max_per_user = database, max_queued, max_per_user
         self._changed = threading.Condition()
         self._version = 0
         self._live: dict = {"current": None, "queued": [], "finished": None}
@@ -63,10 +65,10 @@ class Jobs:
 
     def submit(self, conn, who: str, terms: int, workers: int | None,
                slice_terms: int | None) -> dict:
-        """Queue a run; OverflowError when MAX_QUEUED runs wait already."""
-        if len(db.queued_runs(conn)) >= self.max_queued:
-            raise OverflowError(f"{self.max_queued} runs are queued already")
-        row = dict(db.add_run(conn, who, terms, workers, slice_terms))
+        """Queue a run; OverflowError when max_queued runs, or max_per_user of `who`'s, wait
+        already."""
+        row = dict(db.queue_run(conn, who, terms, workers, slice_terms, self.max_queued,
+                                self.max_per_user))
         self._publish_queue(conn)
         self._wake.set()
         return row

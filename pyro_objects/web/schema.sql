@@ -6,6 +6,24 @@ CREATE TABLE IF NOT EXISTS users (
     created       REAL NOT NULL
 );
 
+-- Logged-in sessions: the cookie holds the id, this table its hash. A session ends when its
+-- row goes (logout, deluser, passwd) or ages out (web/auth.py: lifetime and idle limit).
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY,                -- sha256 of the session id, hex
+    user    TEXT NOT NULL,
+    created REAL NOT NULL,
+    seen    REAL NOT NULL                    -- last used (updated at most once a minute)
+);
+
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user);
+
+-- Login attempts by key ("user:NAME", "addr:IP"), counted before the password is checked.
+CREATE TABLE IF NOT EXISTS login_attempts (
+    key   TEXT PRIMARY KEY,
+    count INTEGER NOT NULL,
+    last  REAL NOT NULL                      -- the latest attempt
+);
+
 -- Every calculator operation: who typed what, and the result or the error as the prompt shows it.
 CREATE TABLE IF NOT EXISTS history (
     id     INTEGER PRIMARY KEY,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -24,17 +26,48 @@ PAGES = {  # path: a selector that shows the page has drawn what its API gave it
 }
 
 
-class Session:
-    """An HTTP client of the console with a cookie jar, as a script would use the API."""
+class FromAddress(urllib.request.HTTPHandler):
+    """Connects from a chosen loopback address (127.0.0.2, ...): another machine, as far as the
+    console can tell."""
 
-    def __init__(self, url: str, host_header: str | None = None) -> None:
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(functools.partial(http.client.HTTPConnection,
+                                              source_address=(self.address, 0)), req)
+
+
+class Session:
+    """An HTTP client of the console with a cookie jar, as a script would use the API; from
+    `source` (a loopback address) if given."""
+
+    def __init__(self, url: str, host_header: str | None = None,
+                 source: str | None = None) -> None:
         self.url = url
         self.host_header = host_header
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        handlers = [urllib.request.HTTPCookieProcessor(CookieJar())]
+        self.opener = urllib.request.build_opener(*handlers, *(
+            [FromAddress(source)] if source else []))
         self.token: str | None = None
 
+    def log_in(self, name: str, password: str) -> None:
+        status, body, _ = self.post("/api/login", {"username": name, "password": password})
+        assert status == 200, body
+        self.token = body["csrf_token"]
+
+    def stream(self, path: str) -> http.client.HTTPResponse | urllib.error.HTTPError:
+        """An open server-sent event stream (close it when done), or the refusal."""
+        request = urllib.request.Request(self.url + path.lstrip("/"))
+        try:
+            return self.opener.open(request, timeout=30)
+        except urllib.error.HTTPError as exc:
+            return exc
+
     def request(self, method: str, path: str, body: object = None,
-                headers: dict[str, str] | None = None) -> tuple[int, dict | str, dict]:
+                headers: dict[str, str] | None = None,
+                timeout: float = 30) -> tuple[int, dict | str, dict]:
         """(status, JSON body or text, headers); with the CSRF token once fetched."""
         data = json.dumps(body).encode() if body is not None else None
         sent = {"Content-Type": "application/json", **(headers or {})}
@@ -45,7 +78,7 @@ class Session:
         request = urllib.request.Request(self.url + path.lstrip("/"), data=data, headers=sent,
                                          method=method)
         try:
-            with self.opener.open(request, timeout=30) as response:
+            with self.opener.open(request, timeout=timeout) as response:
                 return response.status, decode(response), dict(response.headers)
         except urllib.error.HTTPError as exc:
             return exc.code, decode(exc), dict(exc.headers)
