@@ -10,6 +10,7 @@ import Pyro4
 import Pyro4.errors
 
 from chain import ring
+from pyrokit import names
 from pyrokit.errors import SetupError
 from pyrokit.naming import UNREACHABLE, answers, locate_ns, pyroname
 from pyrokit.proxy import Proxy
@@ -141,11 +142,11 @@ class ChainNode:
 
     def _ring_from(self, first: str) -> list[str]:
         """Ring node names in forwarding order from `first`, ending with this node."""
-        start = ring.node_id(first) or ring.successor(self.ident, self.size)
+        start = names.ring_node_id(first) or ring.successor(self.ident, self.size)
         return [ring.node_name(i) for i in ring.ring_order(start - 1, self.size)]
 
-    def _skips(self, names: list[str]) -> list[str]:
-        return [f"skipped {ring.node_id(name) or name}" for name in names]
+    def _skips(self, skipped: list[str]) -> list[str]:
+        return [f"skipped {names.ring_node_id(name) or name}" for name in skipped]
 
     def _unreachable(self, name: str, reason: object, waited: float) -> ConnectionError:
         if isinstance(reason, Pyro4.errors.TimeoutError):

@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                      f"--max-hops {args.max_hops}): a message could never go round")
     if not 1 <= args.id <= args.ring:
         parser.error(f"--id must be between 1 and --ring (got --id {args.id}, --ring {args.ring})")
-    if args.next and args.next.isdigit():
+    if args.next and names.node_number(args.next) is not None:
         args.next = ring.node_name(args.next)
     return args
 

@@ -9,6 +9,7 @@ import pytest
 
 from compute.coordinator import run_pi
 from compute.kernel import pi_slice
+from pyrokit import names
 from pyrokit.errors import NoWorkersError
 from tests.support import Terminal, client_command, name_server_of, prompt, run_client
 
@@ -142,3 +143,19 @@ def test_ctrl_c_during_a_one_shot_pi_says_what_was_done_and_exits_130(system):
         assert terminal.process.wait(timeout=10) == 130
     finally:
         terminal.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_registered_worker_that_is_not_one_is_skipped_like_a_dead_one(own_system):
+    """The name server's own URI (never pruned) registered as a worker costs only itself."""
+    own_system.start_nameserver()
+    own_system.start_workers(2)
+    impostor = f"{names.WORKER_PREFIX}0-impostor"  # sorted first: it gets a slice at once
+    with own_system.ns() as ns:
+        ns.register(impostor, ns._pyroUri, metadata={names.WORKER_KIND})
+    run = pi_on(own_system, 50_000_000, deadline=30)
+    assert relative(run.pi, reference(50_000_000)) <= 1e-15
+    assert sorted(w.name for w in run.workers) == WORKERS
+    assert sum(w.terms for w in run.workers) == 50_000_000
+    assert [f.worker for f in run.failed_slices] == [impostor]
+    assert "pi_slice" in run.failed_slices[0].reason
