@@ -2,11 +2,12 @@
 
 import sys
 
+from pyrokit import cli
 from system import demo, up
 
 COMMANDS = {"demo": demo.main, "up": up.main}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
-        sys.exit(f"usage: python -m system {'|'.join(COMMANDS)}")
-    sys.exit(COMMANDS[sys.argv[1]]())
+    parser = cli.Parser(prog="python -m system", description=__doc__)
+    parser.add_argument("command", choices=COMMANDS)
+    sys.exit(COMMANDS[parser.parse_args().command]())

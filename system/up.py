@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import socket
@@ -9,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from pyrokit import cli
 from pyrokit.errors import StartError
 from system.local import HOST, LocalSystem
 
@@ -26,7 +28,10 @@ def port_is_free(port: int) -> bool:
 
 
 def main() -> int:
-    wanted = int(os.environ.get("PYRO_NS_PORT", DEFAULT_NS_PORT))
+    try:
+        wanted = cli.port(os.environ.get("PYRO_NS_PORT", str(DEFAULT_NS_PORT)))
+    except argparse.ArgumentTypeError as exc:
+        cli.fail(f"PYRO_NS_PORT {exc}", "unset it, or give the name server's port")
     workdir = Path(os.environ.get("RUN_DIR", "run"))
     system = LocalSystem(workdir, ns_port=wanted if port_is_free(wanted) else None)
     stop = threading.Event()
