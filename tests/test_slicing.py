@@ -1,7 +1,11 @@
 """Slicing [0, N): every term handed out exactly once, failed slices first, sizes adapt."""
 
+import pytest
+
 from compute.kernel import MAX_TERMS_PER_CALL
 from compute.slicing import FIRST_SLICE, MIN_SLICE, TARGET_SECONDS, SliceQueue, next_size
+
+pytestmark = pytest.mark.timeout(10)  # a slice lost or handed out forever fails in seconds
 
 
 def test_slices_cover_the_range_once_in_order():
