@@ -98,7 +98,12 @@ class ChainNode:
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
-            return proxy.process(message)
+            # Pyro4 checks here that the object exposes process(); a live object that does not
+            # is no ring node, and is taken for dead.
+            process = getattr(proxy, "process", None)
+            if process is None:
+                raise Pyro4.errors.CommunicationError(f"{name} is not a ring node")
+            return process(message)
         except UNREACHABLE:
             proxy._pyroRelease()
             del proxies[name]  # a restarted node is looked up afresh next time

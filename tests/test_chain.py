@@ -211,3 +211,14 @@ def test_the_client_prints_the_route_and_the_round_trip_time(ring):
                          "complete at 3"]
     assert lines[4].startswith("round trip ") and lines[4].endswith(" ms")
     assert result.returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_ring_name_pointing_at_an_object_that_is_no_node_is_routed_around(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(3, *FAST)
+    own_system.processes.pop("ring2").kill()
+    with own_system.ns() as ns:  # the name server's own URI: alive, never pruned, no process()
+        ns.register(node_name(2), ns._pyroUri)
+    assert send(own_system, ["hello"]) == [
+        "passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
