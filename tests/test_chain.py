@@ -9,6 +9,7 @@ import time
 import pytest
 
 from chain.ring import node_name
+from pyrokit import names
 from system.local import ROOT
 from tests.support import proxy, run_client
 
@@ -222,3 +223,17 @@ def test_a_ring_name_pointing_at_an_object_that_is_no_node_is_routed_around(own_
         ns.register(node_name(2), ns._pyroUri)
     assert send(own_system, ["hello"]) == [
         "passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+
+
+@pytest.mark.parametrize(("name", "ident"), [
+    ("example.chainTopology.1", 1), ("example.chainTopology.1000000", 10**6),
+    ("example.chainTopology.²", None), ("example.chainTopology.١", None),
+    ("example.chainTopology.01", None), ("example.chainTopology.0", None),
+    ("example.chainTopology.1000001", None), ("example.chainTopology.9" + "9" * 5000, None),
+    ("example.chainTopology.-1", None), ("example.chainTopology. 1", None),
+    ("example.chainTopology.1.x", None), ("example.chainTopology.", None),
+    ("example.chainTopology1", None), ("other.1", None),
+])
+def test_ring_names_are_parsed_strictly(name, ident):
+    assert names.ring_node_id(name) == ident
+    assert names.is_invalid(name) == (name.startswith(names.RING_PREFIX) and ident is None)

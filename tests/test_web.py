@@ -596,3 +596,11 @@ def test_ring_names_that_lie_are_shown_invalid_and_skipped_while_listed_and_afte
     ring = client.get("/api/ring")
     assert ring.status_code == 200
     assert [node["id"] for node in ring.get_json()["nodes"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("line", "node"), [
+    ("passed on from 2", 2), ("skipped 12", 12), ("complete at 1", 1),
+    ("passed on from ²", "²"), ("skipped 01", "01"), ("skipped example.x", "example.x"),
+])
+def test_a_route_line_names_its_node_by_number_only_when_it_is_one(line, node):
+    assert remote.hop(line)["node"] == node
