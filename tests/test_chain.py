@@ -21,6 +21,8 @@ print("Result=%s" % obj.process(["hello"]))
 FULL_CIRCLE = ["passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"]
 FAST = ("--hop-timeout", "1")
 
+pytestmark = pytest.mark.timeout(60)  # the slowest takes ~7 s; a lost message fails, not hangs
+
 
 @pytest.fixture
 def ring(system):
