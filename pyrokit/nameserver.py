@@ -192,7 +192,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("-n", "--host", default=Pyro4.config.NS_HOST,
                         help="interface to bind (default $PYRO_NS_HOST or localhost)")
-    parser.add_argument("-p", "--port", type=cli.port, default=Pyro4.config.NS_PORT,
+    parser.add_argument("-p", "--port", type=cli.port, default=str(Pyro4.config.NS_PORT),
                         help="port to bind (default $PYRO_NS_PORT or 9090)")
     parser.add_argument("-s", "--storage", type=storage, default=os.environ.get("NS_STORAGE"),
                         help="'memory', 'sql:FILE' or 'dbm:FILE' (default $NS_STORAGE, else "
