@@ -40,13 +40,13 @@ class Parser(argparse.ArgumentParser):
         fail(message, f"{self.prog} --help lists the options")
 
 
+WHOLE = re.compile(r"-?[0-9]{1,20}")
+
+
 def whole(low: int, high: int) -> Callable[[str], int]:
     """argparse type: an int from `low` to `high`."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
+        value = int(text) if WHOLE.fullmatch(text) else None  # int() takes '١' and '1_0' too
         if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(
                 f"must be a whole number from {low} to {high} (got {text!r})")

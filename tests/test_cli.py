@@ -41,6 +41,7 @@ def cases() -> list:
             (prog, [*command, "--port", "70000"], {},
              f"argument --port: {whole(0, 65535, '70000')}"),
             (prog, [*command, "--port", "x"], {}, f"argument --port: {whole(0, 65535, 'x')}"),
+            (prog, [*command, "--port", "٨٠"], {}, f"argument --port: {whole(0, 65535, '٨٠')}"),
             (prog, [*command, "--ns-port", "0"], {}, f"argument --ns-port: {whole(1, 65535, '0')}"),
             (prog, [*command, "--log-level", "NOPE"], {},
              f"argument --log-level: must be one of {LEVELS} (got 'NOPE')"),
