@@ -1,4 +1,4 @@
-"""A chat server: python -m chat [--name example.chat] [--grace SECONDS] [--queue EVENTS]
+"""A chat server: python -m pyro_objects.chat [--name example.chat] [--grace SECONDS] [--queue EVENTS]
 
 Serves chat rooms under a name (metadata kind "chat"), so several chat servers may run under
 different names. Subscribers join with a callback object and get every event of their room.
@@ -6,16 +6,16 @@ different names. Subscribers join with a callback object and get every event of 
 
 from __future__ import annotations
 
-from chat import peers
-from chat.service import GRACE, QUEUE_LIMIT, ChatService
-from pyrokit import cli, names
-from pyrokit.serving import Registration, Server
+from pyro_objects.chat import peers
+from pyro_objects.chat.service import GRACE, QUEUE_LIMIT, ChatService
+from pyro_objects import cli, names
+from pyro_objects.serving import Registration, Server
 
 MAX_QUEUE = 100_000  # events per subscriber: each subscriber may hold this many
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = cli.Parser(prog="python -m chat", description=__doc__.splitlines()[0])
+    parser = cli.Parser(prog="python -m pyro_objects.chat", description=__doc__.splitlines()[0])
     parser.add_argument("--name", type=cli.name, default=names.CHAT,
                         help=f"name to register ({names.CHAT})")
     parser.add_argument("--grace", type=cli.positive, default=GRACE,

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from chain.ring import node_name
-from pyrokit import names
-from system.local import ROOT
+from pyro_objects import names
+from pyro_objects.system.local import ROOT
 from tests.support import proxy, run_client
 
 TUTORIAL_CLIENT = """

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from pyrokit.processes import ROOT, free_port, python
+from pyro_objects.processes import ROOT, free_port, python
 
 LEVELS = "DEBUG, INFO, WARNING, ERROR, CRITICAL"
 # Each command binds somewhere harmless should a bad value be accepted (later options win):
@@ -18,10 +18,10 @@ SERVERS = {  # prog: command line, for the servers that share cli.add_server_opt
     "python -m compute": python("-m", "compute", "--port", "0"),
     "python -m chain.server": python("-m", "chain.server", "--id", "1", "--port", "0"),
     "chain/server_chain_1.py": python("chain/server_chain_1.py", "--port", "0"),
-    "python -m chat": python("-m", "chat", "--port", "0"),
+    "python -m pyro_objects.chat": python("-m", "pyro_objects.chat", "--port", "0"),
 }
 NAMESERVER = ["bash", str(ROOT / "nameserver.sh"), "-p", "{port}"]
-WEB = python("-m", "web", "--port", "0")
+WEB = python("-m", "pyro_objects.web", "--port", "0")
 CLIENT = python("pyro_client.py")
 
 
@@ -48,15 +48,15 @@ def cases() -> list:
             (prog, command, {"LOG_LEVEL": "NOPE"},
              f"argument --log-level: must be one of {LEVELS} (got 'NOPE')"),
         ]
-    for prog in ("pyro_server.py", "python -m compute", "python -m chat"):
+    for prog in ("pyro_server.py", "python -m compute", "python -m pyro_objects.chat"):
         table.append((prog, [*SERVERS[prog], "--name", "bad name"], {},
                       "argument --name: must be 1 to 200 ASCII letters, digits, '.', '-' or '_' "
                       "(got 'bad name')"))
-    chat, chain = SERVERS["python -m chat"], SERVERS["python -m chain.server"]
+    chat, chain = SERVERS["python -m pyro_objects.chat"], SERVERS["python -m chain.server"]
     table += [
-        ("python -m chat", [*chat, "--grace", "nan"], {}, f"argument --grace: {positive('nan')}"),
-        ("python -m chat", [*chat, "--grace", "0"], {}, f"argument --grace: {positive('0')}"),
-        ("python -m chat", [*chat, "--queue", "0"], {},
+        ("python -m pyro_objects.chat", [*chat, "--grace", "nan"], {}, f"argument --grace: {positive('nan')}"),
+        ("python -m pyro_objects.chat", [*chat, "--grace", "0"], {}, f"argument --grace: {positive('0')}"),
+        ("python -m pyro_objects.chat", [*chat, "--queue", "0"], {},
          f"argument --queue: {whole(1, 100_000, '0')}"),
         ("python -m chain.server", [*chain, "--hop-timeout", "nan"], {},
          f"argument --hop-timeout: {positive('nan')}"),
@@ -67,17 +67,17 @@ def cases() -> list:
         ("python -m chain.server", [*chain, "--next", "bad name"], {},
          "argument --next: must be 1 to 200 ASCII letters, digits, '.', '-' or '_' "
          "(got 'bad name')"),
-        ("python -m web", [*WEB, "--port", "70000"], {},
+        ("python -m pyro_objects.web", [*WEB, "--port", "70000"], {},
          f"argument --port: {whole(0, 65535, '70000')}"),
-        ("python -m web", [*WEB, "--ns-port", "-1"], {},
+        ("python -m pyro_objects.web", [*WEB, "--ns-port", "-1"], {},
          f"argument --ns-port: {whole(1, 65535, '-1')}"),
-        ("python -m web", [*WEB, "--max-streams", "-1"], {},
+        ("python -m pyro_objects.web", [*WEB, "--max-streams", "-1"], {},
          f"argument --max-streams: {whole(1, 1000, '-1')}"),
-        ("python -m web", [*WEB, "--max-streams", "1000000"], {},
+        ("python -m pyro_objects.web", [*WEB, "--max-streams", "1000000"], {},
          f"argument --max-streams: {whole(1, 1000, '1000000')}"),
-        ("python -m web", [*WEB, "--log-level", "NOPE"], {},
+        ("python -m pyro_objects.web", [*WEB, "--log-level", "NOPE"], {},
          f"argument --log-level: must be one of {LEVELS} (got 'NOPE')"),
-        ("python -m web", WEB, {"LOG_LEVEL": "NOPE"},
+        ("python -m pyro_objects.web", WEB, {"LOG_LEVEL": "NOPE"},
          f"argument --log-level: must be one of {LEVELS} (got 'NOPE')"),
         ("nameserver.sh", [*NAMESERVER, "-p", "70000"], {},
          f"argument -p/--port: {whole(1, 65535, '70000')}"),
@@ -99,7 +99,7 @@ def cases() -> list:
          f"argument --ns-port: {whole(1, 65535, '70000')}"),
         ("pyro_client.py", [*CLIENT, "--log-level", "NOPE"], {},
          f"argument --log-level: must be one of {LEVELS} (got 'NOPE')"),
-        ("python -m system", python("-m", "system", "bogus"), {},
+        ("python -m pyro_objects.system", python("-m", "pyro_objects.system", "bogus"), {},
          "argument command: invalid choice: 'bogus' (choose from 'demo', 'up')"),
     ]
     return table

@@ -8,7 +8,7 @@ import time
 import Pyro4.errors
 import pytest
 
-from system.local import LocalSystem
+from pyro_objects.system.local import LocalSystem
 from tests.support import proxy
 
 pytestmark = pytest.mark.timeout(60)
