@@ -24,15 +24,15 @@ GLOBAL_OPTIONS = {"--ns-host", "--ns-port", "--log-level"}
 
 def parser() -> argparse.ArgumentParser:
     summaries = "\n".join(f"  {name:<8} {summary}" for name, summary in Console.commands().items())
-    result = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawTextHelpFormatter,
+    result = cli.Parser(
+        prog="pyro_client.py", description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawTextHelpFormatter,
         epilog=f"commands:\n{summaries}\n\nexit codes: 0 ok, 1 a command failed, "
                f"2 usage or set-up error, 130 interrupted",
     )
-    result.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
-    result.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
+    cli.add_ns_options(result)
     result.add_argument("--debug", action="store_true", help="print remote tracebacks")
-    result.add_argument("--log-level", default="WARNING", help="client log level")
+    cli.add_log_option(result, default="WARNING")
     result.add_argument("command", nargs=argparse.REMAINDER, help="a command to run, then exit")
     return result
 

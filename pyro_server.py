@@ -13,10 +13,16 @@ from pyro_objects.greeting.service import GreetingMaker
 from pyro_objects.serving import Registration, Server
 
 
+def optional_name(text: str) -> str:
+    """A name to register, or '' for none."""
+    return text and cli.name(text)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default=names.GREETING, help="name of the greeting object")
-    parser.add_argument("--compute-name", default=names.COMPUTE,
+    parser = cli.Parser(prog="pyro_server.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--name", type=cli.name, default=names.GREETING,
+                        help="name of the greeting object")
+    parser.add_argument("--compute-name", type=optional_name, default=names.COMPUTE,
                         help="name of the compute object ('' to serve none)")
     cli.add_server_options(parser)
     return parser.parse_args(argv)

@@ -10,6 +10,7 @@ import Pyro4
 import Pyro4.errors
 
 from chain import ring
+from pyro_objects import names
 from pyro_objects.errors import SetupError
 from pyro_objects.naming import UNREACHABLE, answers, locate_ns, pyroname
 from pyro_objects.proxy import Proxy
@@ -97,7 +98,12 @@ class ChainNode:
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
-            return proxy.process(message)
+            # Pyro4 checks here that the object exposes process(); a live object that does not
+            # is no ring node, and is taken for dead.
+            process = getattr(proxy, "process", None)
+            if process is None:
+                raise Pyro4.errors.CommunicationError(f"{name} is not a ring node")
+            return process(message)
         except UNREACHABLE:
             proxy._pyroRelease()
             del proxies[name]  # a restarted node is looked up afresh next time
@@ -141,11 +147,11 @@ class ChainNode:
 
     def _ring_from(self, first: str) -> list[str]:
         """Ring node names in forwarding order from `first`, ending with this node."""
-        start = ring.node_id(first) or ring.successor(self.ident, self.size)
+        start = names.ring_node_id(first) or ring.successor(self.ident, self.size)
         return [ring.node_name(i) for i in ring.ring_order(start - 1, self.size)]
 
-    def _skips(self, names: list[str]) -> list[str]:
-        return [f"skipped {ring.node_id(name) or name}" for name in names]
+    def _skips(self, skipped: list[str]) -> list[str]:
+        return [f"skipped {names.ring_node_id(name) or name}" for name in skipped]
 
     def _unreachable(self, name: str, reason: object, waited: float) -> ConnectionError:
         if isinstance(reason, Pyro4.errors.TimeoutError):

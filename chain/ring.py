@@ -17,12 +17,6 @@ def node_name(ident: int | str) -> str:
     return f"{PREFIX}{ident}"
 
 
-def node_id(name: str) -> int | None:
-    """The numeric id in a node name, or None for names that are not ring nodes."""
-    suffix = name[len(PREFIX):] if name.startswith(PREFIX) else ""
-    return int(suffix) if suffix.isdigit() else None
-
-
 def successor(ident: int, size: int) -> int:
     """The next node of a ring of `size` nodes numbered 1..size (size -> 1)."""
     return ident % size + 1

@@ -19,18 +19,27 @@ from pyro_objects.serving import Registration, Server
 CALLER_SHARE = 0.9  # of the caller's timeout, for the ring; the rest for the call itself
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--id", type=int, required=True, help="this node's number, 1..N")
-    parser.add_argument("--ring", type=int, default=3, help="how many nodes the ring has (3)")
-    parser.add_argument("--next", help="successor's id or name, to wire a ring by hand")
+def successor(text: str) -> str:
+    """argparse type: a ring node's id (its name then) or a name."""
+    return cli.name(text) if names.node_number(text) is None else ring.node_name(text)
+
+
+def parse_args(argv: list[str] | None = None,
+               prog: str = "python -m chain.server") -> argparse.Namespace:
+    parser = cli.Parser(prog=prog, description=__doc__.splitlines()[0])
+    node_count = cli.whole(1, names.MAX_RING_NODE)
+    parser.add_argument("--id", type=node_count, required=True, help="this node's number, 1..N")
+    parser.add_argument("--ring", type=node_count, default=3,
+                        help="how many nodes the ring has (3)")
+    parser.add_argument("--next", type=successor,
+                        help="successor's id or name, to wire a ring by hand")
     parser.add_argument("--no-heal", dest="heal", action="store_false",
                         help="fail instead of routing around a dead successor")
-    parser.add_argument("--hop-timeout", type=float,
+    parser.add_argument("--hop-timeout", type=cli.positive,
                         help=f"seconds each remaining hop may take (default "
                              f"{DEFAULT_HOP_TIMEOUT:g}, less for rings too large to go round "
                              f"within PYRO_COMMTIMEOUT)")
-    parser.add_argument("--max-hops", type=int, default=ring.DEFAULT_MAX_HOPS,
+    parser.add_argument("--max-hops", type=node_count, default=ring.DEFAULT_MAX_HOPS,
                         help="refuse messages that crossed this many nodes (default 64)")
     cli.add_server_options(parser)
     args = parser.parse_args(argv)
@@ -39,8 +48,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                      f"--max-hops {args.max_hops}): a message could never go round")
     if not 1 <= args.id <= args.ring:
         parser.error(f"--id must be between 1 and --ring (got --id {args.id}, --ring {args.ring})")
-    if args.next and args.next.isdigit():
-        args.next = ring.node_name(args.next)
     return args
 
 
@@ -51,8 +58,6 @@ def hop_timeout(given: float | None, size: int) -> float:
     if given is None:
         return DEFAULT_HOP_TIMEOUT if not caller_waits else min(
             DEFAULT_HOP_TIMEOUT, caller_waits * CALLER_SHARE / budget(size, 1.0))
-    if given <= 0:
-        raise SetupError(f"--hop-timeout must be > 0 (got {given:g})")
     if caller_waits and budget(size, given) > caller_waits * CALLER_SHARE:
         most = caller_waits * CALLER_SHARE / budget(size, 1.0)
         raise SetupError(
@@ -63,8 +68,8 @@ def hop_timeout(given: float | None, size: int) -> float:
     return given
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m chain.server") -> None:
+    args = parse_args(argv, prog)
     cli.setup(args)
     args.hop_timeout = hop_timeout(args.hop_timeout, args.ring)
     node = ChainNode(args.id, args.ring, args.next, args.heal, args.hop_timeout, args.max_hops,
@@ -75,7 +80,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def launch(ident: int, size: int = 3) -> None:
     """Entry point of the server_chain_K scripts: node `ident` of a ring of `size`."""
-    cli.run(lambda: main(["--id", str(ident), "--ring", str(size), *sys.argv[1:]]))
+    cli.run(lambda: main(["--id", str(ident), "--ring", str(size), *sys.argv[1:]],
+                         f"chain/server_chain_{ident}.py"))
 
 
 if __name__ == "__main__":

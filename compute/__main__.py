@@ -6,7 +6,6 @@ that a coordinator finds every live worker with one query. Run any number, on an
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 
@@ -20,8 +19,9 @@ def default_name() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", help=f"name to register (default {names.WORKER_PREFIX}HOST.PID)")
+    parser = cli.Parser(prog="python -m compute", description=__doc__.splitlines()[0])
+    parser.add_argument("--name", type=cli.name,
+                        help=f"name to register (default {names.WORKER_PREFIX}HOST.PID)")
     cli.add_server_options(parser)
     args = parser.parse_args(argv)
     cli.setup(args)

@@ -21,7 +21,7 @@ import Pyro4.errors
 from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
 from compute.slicing import Slice, SliceQueue, check_slice, next_size
 from pyro_objects import names
-from pyro_objects.errors import Cancelled, NoWorkersError, TimedOut
+from pyro_objects.errors import Cancelled, NotAWorker, NoWorkersError, TimedOut
 from pyro_objects.naming import UNREACHABLE, answering, locate_ns
 from pyro_objects.proxy import Proxy
 
@@ -32,7 +32,8 @@ TIMEOUT_FACTOR = 4.0       # ... or this many times its expected duration, if lo
 ASSUMED_RATE = 1e8         # terms/s assumed of a worker not yet measured
 SLOWEST_RATE = 1e6         # terms/s below which a run is given up (see deadline)
 # A worker that is gone: not registered, unreachable, timed out, or its address now taken by
-# a daemon that does not serve it (DaemonError).
+# a daemon that does not serve it (DaemonError); NotAWorker (a live object that is no worker)
+# is treated the same.
 LOST = (*UNREACHABLE, Pyro4.errors.DaemonError)
 
 Progress = Callable[[int, int, float], None]  # (terms done, terms, seconds so far)
@@ -152,8 +153,8 @@ class _Run:
                 proxy._pyroTimeout = max(MIN_CALL_TIMEOUT, TIMEOUT_FACTOR * expected)
                 began = time.perf_counter()
                 try:
-                    value = proxy.pi_slice(piece.start, piece.stop)
-                except LOST as exc:
+                    value = self._slice(proxy, piece)
+                except (*LOST, NotAWorker) as exc:
                     self._lose(stats.name, piece, exc)
                     return
                 except Exception as exc:  # noqa: BLE001 - a wrong answer ends the whole run
@@ -169,6 +170,19 @@ class _Run:
                     self.sums.append(value)
                     self.done += piece.terms
                     self.changed.notify_all()
+
+    @staticmethod
+    def _slice(proxy: Proxy, piece: Slice) -> float:
+        """The slice's sum from the worker; NotAWorker when the object behind the name does
+        not speak the worker protocol (a registry entry that lies)."""
+        try:
+            pi_slice = proxy.pi_slice  # Pyro4 checks here that the object exposes it
+        except AttributeError as exc:
+            raise NotAWorker(str(exc)) from None
+        value = pi_slice(piece.start, piece.stop)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise NotAWorker(f"pi_slice gave a {type(value).__name__}, not a number")
+        return value
 
     def _lose(self, worker: str, piece: Slice, exc: Exception) -> None:
         log.warning("worker %s failed on terms %d..%d (%s); re-dispatching", worker,

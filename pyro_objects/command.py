@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
         cli.fail(f"unknown command '{name}'" + (f"; did you mean '{close[0]}'?" if close else ""),
                  f"'{PROG} --help' lists the commands")
     module = importlib.import_module(SUBCOMMANDS[name][0])
-    sys.argv[0] = f"{PROG} {name}"  # argparse names the subcommand in its usage lines
+    sys.argv[0] = f"{PROG} {name}"  # cli.Parser names the subcommand so in its usage lines
     result = []
     cli.run(lambda: result.append(module.main(rest)))
     sys.exit(result[0] if result and result[0] is not None else 0)

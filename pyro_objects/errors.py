@@ -49,6 +49,10 @@ class Unreachable(Error):
     """A remote object did not answer: stopped, cut off, or too slow."""
 
 
+class NotAWorker(Error):
+    """An object registered as a compute worker does not speak the worker protocol."""
+
+
 class Refused(Error):
     """A remote object refused the call (bad arguments) or failed it; `__cause__` is its error."""
 

@@ -6,6 +6,7 @@ import logging
 import os
 
 FORMAT = "%(asctime)s %(name)s %(levelname)s %(message)s"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def setup(level: str | None = None) -> None:

@@ -37,6 +37,14 @@ MIN_PRUNE_AFTER = 1.0
 CONNECT_TIMEOUT = 1.0
 
 
+def storage(text: str) -> str:
+    """argparse type: 'memory', 'sql:FILE' or 'dbm:FILE', as Pyro4's name server takes them."""
+    if text != "memory" and not (text.startswith(("sql:", "dbm:")) and len(text) > 4):
+        raise argparse.ArgumentTypeError(f"must be 'memory', 'sql:FILE' or 'dbm:FILE' "
+                                         f"(got {text!r})")
+    return text
+
+
 def default_storage(host: str, port: int) -> str:
     """sql:<state dir>/names-<host>-<port>.sqlite."""
     return f"sql:{state_dir(f'names-{host}-{port}.sqlite')}"
@@ -179,17 +187,18 @@ def serve(host: str, port: int, storage: str, broadcast: bool, prune_after: floa
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Run Pyro4's name server in the foreground.")
+    parser = cli.Parser(prog="nameserver.sh",
+                        description="Run Pyro4's name server in the foreground.")
     parser.add_argument("-n", "--host", default=Pyro4.config.NS_HOST,
                         help="interface to bind (default $PYRO_NS_HOST or localhost)")
-    parser.add_argument("-p", "--port", type=int, default=Pyro4.config.NS_PORT,
+    parser.add_argument("-p", "--port", type=cli.port, default=str(Pyro4.config.NS_PORT),
                         help="port to bind (default $PYRO_NS_PORT or 9090)")
-    parser.add_argument("-s", "--storage", default=os.environ.get("NS_STORAGE"),
+    parser.add_argument("-s", "--storage", type=storage, default=os.environ.get("NS_STORAGE"),
                         help="'memory', 'sql:FILE' or 'dbm:FILE' (default $NS_STORAGE, else "
                              "sql:$XDG_STATE_HOME/pyro-objects/names-HOST-PORT.sqlite)")
     parser.add_argument("-x", "--no-broadcast", action="store_true",
                         help="do not answer broadcast lookups on the LAN")
-    parser.add_argument("--prune-after", type=float,
+    parser.add_argument("--prune-after", type=cli.non_negative,
                         default=os.environ.get("NS_PRUNE_AFTER", PRUNE_AFTER),
                         help="remove a name whose server has not accepted a connection for "
                              "this many seconds; 0: never (default $NS_PRUNE_AFTER or 10)")

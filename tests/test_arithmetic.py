@@ -8,6 +8,8 @@ import pytest
 from compute.arithmetic import MAX_QUOTE, apply, quote
 from tests.support import proxy
 
+pytestmark = pytest.mark.timeout(60)  # a missing bound fails in seconds, not at the default
+
 BIGGEST = 10**4000 - 1  # the largest int of 4000 digits
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from chain.ring import node_name
+from pyro_objects import names
 from pyro_objects.processes import ROOT
 from tests.support import proxy, run_client
 
@@ -19,6 +20,8 @@ print("Result=%s" % obj.process(["hello"]))
 """
 FULL_CIRCLE = ["passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"]
 FAST = ("--hop-timeout", "1")
+
+pytestmark = pytest.mark.timeout(60)  # the slowest takes ~7 s; a lost message fails, not hangs
 
 
 @pytest.fixture
@@ -211,3 +214,28 @@ def test_the_client_prints_the_route_and_the_round_trip_time(ring):
                          "complete at 3"]
     assert lines[4].startswith("round trip ") and lines[4].endswith(" ms")
     assert result.returncode == 0
+
+
+@pytest.mark.timeout(60)
+def test_a_ring_name_pointing_at_an_object_that_is_no_node_is_routed_around(own_system):
+    own_system.start_nameserver()
+    own_system.start_ring(3, *FAST)
+    own_system.processes.pop("ring2").kill()
+    with own_system.ns() as ns:  # the name server's own URI: alive, never pruned, no process()
+        ns.register(node_name(2), ns._pyroUri)
+    assert send(own_system, ["hello"]) == [
+        "passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
+
+
+@pytest.mark.parametrize(("name", "ident"), [
+    ("example.chainTopology.1", 1), ("example.chainTopology.1000000", 10**6),
+    ("example.chainTopology.²", None), ("example.chainTopology.١", None),
+    ("example.chainTopology.01", None), ("example.chainTopology.0", None),
+    ("example.chainTopology.1000001", None), ("example.chainTopology.9" + "9" * 5000, None),
+    ("example.chainTopology.-1", None), ("example.chainTopology. 1", None),
+    ("example.chainTopology.1.x", None), ("example.chainTopology.", None),
+    ("example.chainTopology1", None), ("other.1", None),
+])
+def test_ring_names_are_parsed_strictly(name, ident):
+    assert names.ring_node_id(name) == ident
+    assert names.is_invalid(name) == (name.startswith(names.RING_PREFIX) and ident is None)

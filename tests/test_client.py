@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from pyro_objects import names
 from tests.support import client_command, prompt, run_client
 
 
@@ -151,3 +152,22 @@ def test_ctrl_c_in_a_piped_script_stops_the_script(system):
         client.wait(timeout=10)
         client.stdout.close()
         client.stderr.close()
+
+
+
+@pytest.mark.timeout(60)
+def test_list_marks_names_that_break_their_prefixs_rules_invalid(system):
+    bad = [f"{names.RING_PREFIX}²", f"{names.RING_PREFIX}01"]
+    with system.ns() as ns:
+        uri = ns.lookup(names.GREETING)
+        for name in bad:
+            ns.register(name, uri)
+        registered = ns.list(prefix=names.RING_PREFIX)
+    try:
+        listed = run_client(system, "list", names.RING_PREFIX).stdout.splitlines()
+    finally:
+        with system.ns() as ns:
+            for name in bad:
+                ns.remove(name)
+    assert listed == [f"{name}  {uri}" + ("  (invalid)" if name in bad else "")
+                      for name, uri in sorted(registered.items())]

@@ -14,6 +14,10 @@ from compute.arithmetic import MAX_QUOTE, check_number, quote
 from compute.expression import FLOAT_MAX, FUNCTIONS, MAX_LENGTH, describe_functions, evaluate
 from tests.support import proxy
 
+# Every bound is checked before the work: a missing one (round(1, -10**30)) runs for minutes,
+# and must fail here in seconds.
+pytestmark = pytest.mark.timeout(10)
+
 
 def short_id(value):
     """Test ids that stay readable (and printable) for 4000-digit parameters."""
@@ -296,6 +300,7 @@ def test_calc_parses_correctly_in_many_threads_at_once():
     assert not failures, f"{len(failures)} failed, e.g. {failures[0]!r}"
 
 
+@pytest.mark.timeout(60)  # the shared system may start first
 def test_calc_through_the_server_refuses_bad_input_and_keeps_serving(system):
     with proxy(system, "example.compute") as compute:
         assert compute.calc("5 + 3 * (2 - 1)") == 8

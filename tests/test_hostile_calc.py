@@ -6,9 +6,12 @@ import threading
 import time
 
 import Pyro4.errors
+import pytest
 
 from pyro_objects.system.local import LocalSystem
 from tests.support import proxy
+
+pytestmark = pytest.mark.timeout(60)
 
 CLEAR_ERRORS = (TypeError, ValueError, ArithmeticError)
 MAX_GREET_SECONDS = 0.1

@@ -10,6 +10,8 @@ from bench.pi import pi_slice_python
 from compute.kernel import MAX_TERMS_PER_CALL, pi_slice
 from tests.support import proxy
 
+pytestmark = pytest.mark.timeout(60)  # the slowest takes ~3 s; a runaway loop fails fast
+
 
 def exact(a: int, b: int) -> Fraction:
     return sum((Fraction((-1) ** n, 2 * n + 1) for n in range(a, b)), Fraction(0))

@@ -9,8 +9,11 @@ import pytest
 
 from compute.coordinator import run_pi
 from compute.kernel import pi_slice
+from pyro_objects import names
 from pyro_objects.errors import NoWorkersError
 from tests.support import Terminal, client_command, name_server_of, prompt, run_client
+
+pytestmark = pytest.mark.timeout(90)  # a lost slice or a missing bound fails, never hangs
 
 WORKERS = ["example.compute.worker.1", "example.compute.worker.2"]
 
@@ -25,9 +28,10 @@ def relative(a: float, b: float) -> float:
     return abs(a - b) / abs(b)
 
 
-def pi_on(system, terms, **options):
+def pi_on(system, terms, deadline=60, **options):
+    """run_pi against `system`, given up after `deadline` seconds (a bug fails, never hangs)."""
     with name_server_of(system):
-        return run_pi(terms, **options)
+        return run_pi(terms, deadline=deadline, **options)
 
 
 def test_a_run_uses_every_worker_and_matches_the_reference(system):
@@ -48,6 +52,7 @@ def test_the_result_does_not_depend_on_worker_count_or_slicing(system, options):
     assert relative(pi_on(system, terms, **options).pi, reference(terms)) <= 1e-15
 
 
+@pytest.mark.timeout(120)
 def test_a_worker_killed_mid_run_changes_nothing_but_failed_slices(own_system):
     own_system.start_nameserver()
     own_system.start_workers(2)
@@ -142,3 +147,45 @@ def test_ctrl_c_during_a_one_shot_pi_says_what_was_done_and_exits_130(system):
         assert terminal.process.wait(timeout=10) == 130
     finally:
         terminal.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_registered_worker_that_is_not_one_is_skipped_like_a_dead_one(own_system):
+    """The name server's own URI (never pruned) registered as a worker costs only itself."""
+    own_system.start_nameserver()
+    own_system.start_workers(2)
+    impostor = f"{names.WORKER_PREFIX}0-impostor"  # sorted first: it gets a slice at once
+    with own_system.ns() as ns:
+        ns.register(impostor, ns._pyroUri, metadata={names.WORKER_KIND})
+    run = pi_on(own_system, 50_000_000, deadline=10)
+    assert relative(run.pi, reference(50_000_000)) <= 1e-15
+    assert sorted(w.name for w in run.workers) == WORKERS
+    assert sum(w.terms for w in run.workers) == 50_000_000
+    assert [f.worker for f in run.failed_slices] == [impostor]
+    assert "pi_slice" in run.failed_slices[0].reason
+
+
+@pytest.mark.timeout(60)
+def test_a_lost_slice_is_re_sent_to_a_live_worker_without_waiting_for_the_deadline(own_system):
+    own_system.start_nameserver()
+    own_system.start_worker(1)
+    with own_system.ns() as ns:  # a worker whose every call fails: its slice is lost
+        ns.register(f"{names.WORKER_PREFIX}0-lost", ns._pyroUri, metadata={names.WORKER_KIND})
+    began = time.monotonic()
+    run = pi_on(own_system, 5_000_000, deadline=10, slice_terms=1_000_000)
+    assert time.monotonic() - began < 10
+    [lost] = run.failed_slices
+    assert lost.stop - lost.start == 1_000_000
+    assert [(w.name, w.terms, w.slices) for w in run.workers] == [(WORKERS[0], 5_000_000, 5)]
+    assert relative(run.pi, reference(5_000_000)) <= 1e-15
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("terms", [1750, 2000, 2500])  # a plain sum in order is off for each
+def test_slices_are_combined_exactly_one_term_slices_give_4_fsum_of_the_terms(system, terms):
+    """The sums are added with math.fsum: in any order, the correctly rounded total."""
+    independent = [(-1) ** n / (2 * n + 1) for n in range(terms)]
+    assert 4 * sum(independent) != 4 * math.fsum(independent)
+    run = pi_on(system, terms, slice_terms=1)
+    assert run.pi == 4 * math.fsum(independent)
+    assert sum(w.slices for w in run.workers) == terms

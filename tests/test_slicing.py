@@ -13,6 +13,8 @@ from compute.slicing import (
     next_size,
 )
 
+pytestmark = pytest.mark.timeout(10)  # a slice lost or handed out forever fails in seconds
+
 
 def test_slices_cover_the_range_once_in_order():
     queue, pieces = SliceQueue(1000), []

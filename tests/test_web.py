@@ -696,3 +696,44 @@ def test_passwords_are_stored_as_salted_scrypt_hashes(guarded):
         alice, bob = db.password_hash(conn, "alice"), db.password_hash(conn, "bob")
     assert alice.startswith("scrypt:32768:8:1$") and alice != bob
     assert "correct horse" not in alice and check_password_hash(alice, "correct horse")
+
+
+LYING_RING_NAMES = [f"{names.RING_PREFIX}²", f"{names.RING_PREFIX}01", f"{names.RING_PREFIX}x",
+                    f"{names.RING_PREFIX}0", f"{names.RING_PREFIX}{10**7}",
+                    f"{names.RING_PREFIX}{'9' * 5000}"]
+
+
+@pytest.mark.timeout(60)
+def test_ring_names_that_lie_are_shown_invalid_and_skipped_while_listed_and_after(system,
+                                                                                   client):
+    with system.ns() as ns:
+        live = ns.lookup(names.GREETING)
+        for name in LYING_RING_NAMES:
+            ns.register(name, live)
+    try:
+        listed = wait_until(lambda: (e := {x["name"]: x for x in names_now(client)["names"]})
+                            and all(name in e for name in LYING_RING_NAMES) and e, 15,
+                            "the lying names listed")
+        assert {listed[name]["kind"] for name in LYING_RING_NAMES} == {"invalid"}
+        assert [e["name"] for e in names_now(client, kind="invalid")["names"]] == sorted(
+            LYING_RING_NAMES)
+        ring = client.get("/api/ring")
+        assert ring.status_code == 200
+        assert [node["id"] for node in ring.get_json()["nodes"]] == [1, 2, 3]
+    finally:
+        with system.ns() as ns:
+            for name in LYING_RING_NAMES:
+                ns.remove(name)
+    wait_until(lambda: all(e["state"] == "gone" for e in names_now(client)["names"]
+                           if e["name"] in LYING_RING_NAMES), 15, "the lying names gone")
+    ring = client.get("/api/ring")
+    assert ring.status_code == 200
+    assert [node["id"] for node in ring.get_json()["nodes"]] == [1, 2, 3]
+
+
+@pytest.mark.parametrize(("line", "node"), [
+    ("passed on from 2", 2), ("skipped 12", 12), ("complete at 1", 1),
+    ("passed on from ²", "²"), ("skipped 01", "01"), ("skipped example.x", "example.x"),
+])
+def test_a_route_line_names_its_node_by_number_only_when_it_is_one(line, node):
+    assert remote.hop(line)["node"] == node

@@ -6,31 +6,22 @@ different names. Subscribers join with a callback object and get every event of 
 
 from __future__ import annotations
 
-import argparse
-
 from pyro_objects import cli, names
 from pyro_objects.chat import peers
 from pyro_objects.chat.service import GRACE, QUEUE_LIMIT, ChatService
 from pyro_objects.serving import Registration, Server
 
-
-def positive(kind: type):
-    def parse(text: str):
-        value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0 (got {text})")
-        return value
-
-    return parse
+MAX_QUEUE = 100_000  # events per subscriber: each subscriber may hold this many
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", default=names.CHAT, help=f"name to register ({names.CHAT})")
-    parser.add_argument("--grace", type=positive(float), default=GRACE,
+    parser = cli.Parser(prog="python -m pyro_objects.chat", description=__doc__.splitlines()[0])
+    parser.add_argument("--name", type=cli.name, default=names.CHAT,
+                        help=f"name to register ({names.CHAT})")
+    parser.add_argument("--grace", type=cli.positive, default=GRACE,
                         help=f"seconds a subscriber may fail callbacks or miss heartbeats "
                              f"before it is dropped ({GRACE:g})")
-    parser.add_argument("--queue", type=positive(int), default=QUEUE_LIMIT,
+    parser.add_argument("--queue", type=cli.whole(1, MAX_QUEUE), default=QUEUE_LIMIT,
                         help=f"events waiting for one subscriber before it is dropped "
                              f"({QUEUE_LIMIT})")
     cli.add_server_options(parser)

@@ -244,7 +244,8 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
             else:
                 listed = ns.list(prefix=args.prefix or None)
         for name in sorted(listed):
-            print(f"{name}  {listed[name]}", file=self.stdout)
+            mark = "  (invalid)" if names.is_invalid(name) else ""
+            print(f"{name}  {listed[name]}{mark}", file=self.stdout)
 
     def complete_list(self, text: str, *_: object) -> list[str]:
         try:

@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from pyro_objects import cli
 from pyro_objects.errors import StartError
 from pyro_objects.state import state_dir
 from pyro_objects.system.local import HOST, LocalSystem
@@ -37,11 +38,14 @@ def own_command() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(
+    cli.Parser(
         description=__doc__.splitlines()[0],
         epilog="Logs go to $RUN_DIR, else the state directory's run/ "
                "(~/.local/state/pyro-objects/run).").parse_args(argv)
-    wanted = int(os.environ.get("PYRO_NS_PORT", DEFAULT_NS_PORT))
+    try:
+        wanted = cli.port(os.environ.get("PYRO_NS_PORT", str(DEFAULT_NS_PORT)))
+    except argparse.ArgumentTypeError as exc:
+        cli.fail(f"PYRO_NS_PORT {exc}", "unset it, or give the name server's port")
     workdir = Path(os.environ.get("RUN_DIR") or state_dir("run"))
     system = LocalSystem(workdir, ns_port=wanted if port_is_free(wanted) else None)
     stop = threading.Event()

@@ -37,26 +37,26 @@ IDLE_SECONDS = 30
 SPARE_FILES = 100           # the database, the Pyro4 proxies, the chat callback daemon
 LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
 CHAT_STREAMS = MAX_CONVERSATIONS * STREAMS_PER_CONVERSATION  # reserved: never 503 for chat
+MAX_STREAMS = 1000          # each holds a thread
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pyro-objects web",
-                                     description=__doc__.splitlines()[0],
-                                     epilog="accounts: pyro-objects web adduser NAME | "
-                                            "deluser NAME | passwd NAME")
+    parser = cli.Parser(prog="python -m pyro_objects.web", description=__doc__.splitlines()[0],
+                        epilog="accounts: pyro-objects web adduser NAME | deluser NAME | "
+                               "passwd NAME")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; any other than "
                              f"loopback needs accounts)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=cli.bind_port, default=DEFAULT_PORT,
                         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--data", type=Path, help=f"where the database lives (default "
                                                   f"$WEB_DATA_DIR or {default_data_dir()})")
     parser.add_argument("--require-login", action="store_true",
                         help="require login on loopback too (a machine shared with others)")
-    parser.add_argument("--max-streams", type=int, default=64,
-                        help="live progress streams open at once (default 64)")
-    parser.add_argument("--ns-host", help="name server host (default $PYRO_NS_HOST)")
-    parser.add_argument("--ns-port", type=int, help="name server port (default $PYRO_NS_PORT)")
+    parser.add_argument("--max-streams", type=cli.whole(1, MAX_STREAMS), default=64,
+                        help=f"live progress streams open at once, up to {MAX_STREAMS} "
+                             f"(default 64)")
+    cli.add_ns_options(parser)
     cli.add_log_option(parser)
     return parser
 

@@ -8,9 +8,10 @@ import time
 
 from flask import Blueprint, Response, jsonify, request
 
-from chain.ring import MAX_ITEM_CHARS, node_id
+from chain.ring import MAX_ITEM_CHARS
 from compute.coordinator import check_request
 from pyro_objects.client.parsing import whole_number
+from pyro_objects.names import MAX_RING_NODE, ring_node_id
 from pyro_objects.web import auth, db, plot, remote, services, shares
 from pyro_objects.web.errors import ApiError
 
@@ -19,7 +20,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 PER_PAGE, MAX_PER_PAGE = 20, 100
 MAX_PAGE = 10**9  # SQLite integers end near 2**63; no history is this long
 MAX_NUMBER_CHARS = 64      # a number typed as text: 2e9, 2_000_000_000, 2*10**9
-MAX_RING_NODE = 10**6
 MAX_GAPS = 256             # ring ids below the highest that are drawn even when not registered
 STREAM_SECONDS = 300.0     # a live stream ends after this; EventSource reconnects by itself
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
@@ -224,8 +224,8 @@ def error_plot():
 def ring():
     """The ring's nodes 1..K (K the highest seen), each with its live state."""
     snapshot = services().registry.snapshot()
-    nodes = {node_id(entry.name): entry for entry in snapshot.entries
-             if node_id(entry.name) is not None}
+    nodes = {ring_node_id(entry.name): entry for entry in snapshot.entries
+             if ring_node_id(entry.name) is not None}  # invalid names skipped
     # Ids 1..K not registered are drawn as missing (up to MAX_GAPS of them).
     ids = sorted(set(nodes) | set(range(1, min(max(nodes, default=0), MAX_GAPS) + 1)))
     return jsonify(size=len(ids), error=snapshot.error, hint=snapshot.hint, nodes=[

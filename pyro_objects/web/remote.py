@@ -118,7 +118,8 @@ def hop(text: str) -> dict:
     if match is None:
         return {"step": "other", "node": None, "text": text}
     node = match.group(2)
-    return {"step": STEPS[match.group(1)], "node": int(node) if node.isdigit() else node,
+    number = names.node_number(node)
+    return {"step": STEPS[match.group(1)], "node": node if number is None else number,
             "text": text}
 
 
