@@ -17,6 +17,7 @@ from compute.coordinator import PiRun, WorkerStats
 from pyrokit import names
 from pyrokit.processes import free_port, wait_until
 from tests.support import name_server_of, run_client
+from tests.web.support import state_changing_routes
 from web import auth, create_app, db, plot, remote, shutdown
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
@@ -160,6 +161,32 @@ def test_calculator_input_is_checked_before_anything_is_called(client, body, err
                                     "Content-Type": "application/json"})
     assert response.status_code == 400
     assert error in response.get_json()["error"]
+
+
+@pytest.mark.timeout(30)
+def test_deeply_nested_json_is_a_400_on_every_route_that_takes_a_post(app, client):
+    """RecursionError in the JSON parser was a 500 on every JSON route."""
+    nested = "[" * 30_000 + "]" * 30_000
+    routes = [path for path in state_changing_routes(app) if path.startswith("/api/")]
+    assert {"/api/calc", "/api/login", "/api/chat/join", "/api/chat/say"} <= set(routes)
+    for path in routes:
+        response = client.post(path, data=nested, headers={
+            "X-CSRF-Token": token(client), "Content-Type": "application/json"})
+        if path in ("/api/logout", "/api/pi/runs/1/cancel"):  # bodies they do not read
+            assert response.status_code < 500, path
+        else:
+            assert response.status_code == 400, path
+            assert "JSON" in response.get_json()["error"], path
+
+
+@pytest.mark.timeout(30)
+def test_a_run_id_beyond_any_database_row_is_404(client):
+    for huge in (2**63, 10**23):
+        assert client.get(f"/api/pi/runs/{huge}").status_code == 404
+        assert client.get(f"/api/pi/runs/{huge}/json").status_code == 404
+        assert post(client, f"/api/pi/runs/{huge}/cancel").status_code == 404
+    assert client.get(f"/api/pi/runs/{2**63 - 1}").get_json()["error"] == \
+        f"no pi run {2**63 - 1}"
 
 
 def test_a_request_body_over_64_kib_is_refused(client):
@@ -460,6 +487,22 @@ def test_a_bad_ring_message_is_refused(client, body, status, error):
     response = post(client, "/api/ring/send", body)
     assert response.status_code == status
     assert error in response.get_json()["error"]
+
+
+@pytest.mark.timeout(40)
+def test_a_registry_name_the_ring_cannot_parse_never_breaks_the_ring_page(system, client):
+    odd = names.RING_PREFIX + "²"
+    with system.ns() as ns:
+        ns.register(odd, ns.lookup(names.GREETING))
+    try:
+        wait_until(lambda: any(e["name"] == odd for e in names_now(client)["names"]), 15,
+                   "the odd name listed")
+        ring = client.get("/api/ring")
+        assert ring.status_code == 200
+        assert odd not in {node["name"] for node in ring.get_json()["nodes"]}
+    finally:
+        with system.ns() as ns:
+            ns.remove(odd)
 
 
 # --- accounts ----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from web import db
 from web.errors import ApiError
@@ -79,6 +80,16 @@ class StreamSlots:
         return response
 
 
+class ConsoleJSON(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deeply to parse is a bad body (400), not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 @dataclass
 class Services:
     """What the console runs beside its requests."""
@@ -107,6 +118,7 @@ def services() -> Services:
 def create_app(test_config: dict | None = None) -> Flask:
     """The console: config, database, background services and blueprints, in one place."""
     app = Flask(__name__)
+    app.json = ConsoleJSON(app)
     app.config.from_mapping(
         DATA_DIR=None,
         LOGIN_REQUIRED=False,

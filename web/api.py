@@ -17,6 +17,7 @@ from web.errors import ApiError
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PER_PAGE, MAX_PER_PAGE = 20, 100
+RUN_ID = f"<int(max={db.MAX_ID}):run_id>"  # a larger id in a URL is no run: 404
 MAX_PAGE = 10**9  # SQLite integers end near 2**63; no history is this long
 MAX_NUMBER_CHARS = 64      # a number typed as text: 2e9, 2_000_000_000, 2*10**9
 MAX_RING_NODE = 10**6
@@ -167,12 +168,12 @@ def list_runs():
     return jsonify(paged(page, [run_view(row) for row in page.rows]))
 
 
-@bp.get("/pi/runs/<int:run_id>")
+@bp.get(f"/pi/runs/{RUN_ID}")
 def get_run(run_id: int):
     return jsonify(run_view(find_run(run_id)))
 
 
-@bp.post("/pi/runs/<int:run_id>/cancel")
+@bp.post(f"/pi/runs/{RUN_ID}/cancel")
 def cancel_run(run_id: int):
     row = find_run(run_id)
     if not services().jobs.cancel(db.get_db(), run_id, auth.who()):
@@ -180,7 +181,7 @@ def cancel_run(run_id: int):
     return jsonify(run_view(find_run(run_id))), 202
 
 
-@bp.get("/pi/runs/<int:run_id>/json")
+@bp.get(f"/pi/runs/{RUN_ID}/json")
 def download_run(run_id: int):
     """The run exactly as `pi --json` writes it."""
     row = find_run(run_id)
@@ -221,12 +222,21 @@ def error_plot():
 
 # --- ring -----------------------------------------------------------------------------------
 
+def ring_node(name: str) -> int | None:
+    """The ring id in a registered name; None for other names, and for any odd one the ring
+    cannot use (one bad registry entry must not break the page for everyone)."""
+    try:
+        return node_id(name)
+    except ValueError:
+        return None
+
+
 @bp.get("/ring")
 def ring():
     """The ring's nodes 1..K (K the highest seen), each with its live state."""
     snapshot = services().registry.snapshot()
-    nodes = {node_id(entry.name): entry for entry in snapshot.entries
-             if node_id(entry.name) is not None}
+    nodes = {ident: entry for entry in snapshot.entries
+             if (ident := ring_node(entry.name)) is not None}
     # Ids 1..K not registered are drawn as missing (up to MAX_GAPS of them).
     ids = sorted(set(nodes) | set(range(1, min(max(nodes, default=0), MAX_GAPS) + 1)))
     return jsonify(size=len(ids), error=snapshot.error, hint=snapshot.hint, nodes=[

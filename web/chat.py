@@ -241,7 +241,8 @@ def say():
 
 @bp.post("/leave")
 def leave():
-    body = request.get_json(silent=True) or request.form  # JSON, or a page's beacon as it goes
+    # JSON, or a page's beacon as it goes (a form)
+    body = request.get_json(silent=True) if request.is_json else request.form
     conversation = conversations().get(body_field(body, "session"), owner())
     conversations().end(conversation.id)
     return jsonify(left=True)
