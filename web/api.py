@@ -21,6 +21,7 @@ RUN_ID = f"<int(max={db.MAX_ID}):run_id>"  # a larger id in a URL is no run: 404
 MAX_PAGE = 10**9  # SQLite integers end near 2**63; no history is this long
 MAX_NUMBER_CHARS = 64      # a number typed as text: 2e9, 2_000_000_000, 2*10**9
 MAX_RING_NODE = 10**6
+MAX_TERMS, MAX_WORKERS = 2**50, 10_000  # of a π run (and of its slices)
 MAX_GAPS = 256             # ring ids below the highest that are drawn even when not registered
 STREAM_SECONDS = 300.0     # a live stream ends after this; EventSource reconnects by itself
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
@@ -87,6 +88,14 @@ def health():
     return jsonify(ok=True)
 
 
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API as an OpenAPI 3.1 document."""
+    from web.openapi import DOCUMENT  # it reads this module's limits
+
+    return jsonify(DOCUMENT)
+
+
 @bp.get("/names")
 def names():
     """Every registered name, probed; ?q= keeps names, kinds or addresses containing it,
@@ -146,9 +155,9 @@ def find_run(run_id: int):
 @bp.post("/pi/runs")
 def submit_run():
     body = json_body()
-    terms = whole(body, "terms", 1, 2**50)
-    workers = whole(body, "workers", 1, 10_000)
-    slice_terms = whole(body, "slice", 1, 2**50)
+    terms = whole(body, "terms", 1, MAX_TERMS)
+    workers = whole(body, "workers", 1, MAX_WORKERS)
+    slice_terms = whole(body, "slice", 1, MAX_TERMS)
     if terms is None:
         raise ApiError(400, "terms is required", "e.g. {\"terms\": \"1e9\"}")
     try:
