@@ -606,3 +606,53 @@ def test_passwords_are_stored_as_salted_scrypt_hashes(guarded):
         alice, bob = db.password_hash(conn, "alice"), db.password_hash(conn, "bob")
     assert alice.startswith("scrypt:32768:8:1$") and alice != bob
     assert "correct horse" not in alice and check_password_hash(alice, "correct horse")
+
+
+# --- private data ---------------------------------------------------------------------------
+
+PRIVATE_FILES = ["web.sqlite", "web.sqlite-wal", "web.sqlite-shm", "secret_key"]
+
+
+def modes(directory) -> dict[str, int]:
+    """The permission bits of the data directory ("") and of each private file in it."""
+    return {name: (directory / name).stat().st_mode & 0o777 for name in ["", *PRIVATE_FILES]
+            if (directory / name).exists()}
+
+
+@pytest.fixture
+def open_umask():
+    """Files made now are 0644 and directories 0755 unless the code says otherwise."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+@pytest.mark.timeout(30)
+def test_a_new_data_directory_is_0700_and_its_files_0600(tmp_path, open_umask):
+    data = tmp_path / "new" / "web"
+    console = create_app({"TESTING": True, "DATA_DIR": data})
+    try:
+        with db.connection(console.config["DATABASE"]) as reader:  # keeps the WAL files open
+            reader.execute("SELECT count(*) FROM history").fetchone()
+            post(console.test_client(), "/api/calc", {"input": "2 + 2"})
+            assert modes(data) == {"": 0o700, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    finally:
+        shutdown(console)
+
+
+@pytest.mark.timeout(30)
+def test_looser_modes_on_existing_data_are_tightened_and_logged(tmp_path, open_umask, caplog):
+    data = tmp_path / "web"
+    data.mkdir(mode=0o755)
+    (data / "secret_key").write_text("k" * 64)
+    db.init_db(data / "web.sqlite")
+    with db.connection(data / "web.sqlite"):  # keeps the WAL files there
+        for name in PRIVATE_FILES:
+            (data / name).chmod(0o644)
+        shutdown(create_app({"TESTING": True, "DATA_DIR": data}))
+        assert modes(data) == {"": 0o700, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    for name, was in [("", 0o755), *((name, 0o644) for name in PRIVATE_FILES)]:
+        assert f"{data / name if name else data}: mode {was:o} let other users read it; " \
+               f"now {0o700 if not name else 0o600:o}" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -56,6 +57,20 @@ def test_adduser_reads_the_password_without_echo_and_stores_a_slow_hash(tmp_path
     with db.connection(tmp_path / "web.sqlite") as conn:
         stored = db.password_hash(conn, "alice")
     assert stored.startswith("scrypt:") and PASSWORD not in stored
+
+
+@pytest.mark.timeout(60)
+def test_adduser_keeps_a_new_data_directory_private(tmp_path):
+    data = tmp_path / "new"
+    before = os.umask(0o022)
+    try:
+        result = web("adduser", "alice", "--data", str(data), "--password-stdin",
+                     stdin=f"{PASSWORD}\n")
+    finally:
+        os.umask(before)
+    assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "web.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(("args", "stdin", "error"), [

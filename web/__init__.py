@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import threading
@@ -25,6 +26,8 @@ from web.jobs import MAX_QUEUED, Jobs
 from web.registry import Registry
 from web.remote import Prompts
 
+log = logging.getLogger(__name__)
+
 MAX_STREAMS = 64            # live progress streams open at once (each holds a server thread)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -37,6 +40,27 @@ def default_data_dir() -> Path:
         return Path(os.environ["WEB_DATA_DIR"])
     state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
     return state / "pyro-objects" / "web"
+
+
+def keep_private(directory: Path, database: Path) -> None:
+    """Only this user may read the console's data (password hashes, everyone's history): the
+    directory 0700; the database, its WAL files and the secret key 0600. Looser modes found
+    are tightened, and a warning says so."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Made before SQLite makes it (with the umask's mode): its WAL files copy its mode.
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    private = [(directory, 0o700), (directory / "secret_key", 0o600),
+               *((Path(f"{database}{suffix}"), 0o600) for suffix in ("", "-wal", "-shm",
+                                                                     "-journal"))]
+    for path, mode in private:
+        try:
+            now = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if now & ~mode:
+            path.chmod(mode)
+            log.warning("%s: mode %o let other users read it; now %o", path, now, mode)
 
 
 def secret_key(directory: Path) -> str:
@@ -133,9 +157,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(test_config or {})
     data_dir = Path(app.config["DATA_DIR"] or default_data_dir())
-    data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = str(data_dir)
     app.config.setdefault("DATABASE", str(data_dir / "web.sqlite"))
+    keep_private(data_dir, Path(app.config["DATABASE"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(data_dir)
     app.json.sort_keys = False

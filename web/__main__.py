@@ -21,7 +21,7 @@ from waitress.server import create_server
 from pyrokit import cli
 from pyrokit.errors import SetupError, UsageError
 from pyrokit.tls import is_loopback
-from web import auth, create_app, db, default_data_dir, shutdown
+from web import auth, create_app, db, default_data_dir, keep_private, shutdown
 
 log = logging.getLogger("web")
 
@@ -63,8 +63,8 @@ def user_parser(command: str) -> argparse.ArgumentParser:
 
 def database(data: Path | None) -> Path:
     directory = data or default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "web.sqlite"
+    keep_private(directory, path)
     db.init_db(path)
     return path
 
