@@ -124,6 +124,19 @@ def test_on_loopback_a_request_for_another_host_name_is_refused(own_system):
     assert Session(own_system.web_url(), host_header="attacker.example").get("/")[0] == 400
 
 
+@pytest.mark.timeout(60)
+def test_a_console_on_ipv6_loopback_answers_its_own_printed_url(own_system):
+    """Host: [::1]:port was refused (400) by the loopback host check."""
+    console = own_system.start_web(host="::1")
+    url = own_system.web_url()
+    assert console.log().splitlines()[0] == f"web console on {url} (login not needed)"
+    assert url.startswith("http://[::1]:")
+    assert Session(url).get("/")[0] == 200
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for host in ("[::2]:" + port, "attacker.example", "[::1"):
+        assert Session(url, host_header=host).get("/api/health")[0] == 400, host
+
+
 @pytest.fixture
 def certs(tmp_path, request):
     """Certificates for this machine; this test process speaks TLS as a client."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import SecurityError
 
 from web import db
 from web.errors import ApiError
@@ -29,6 +31,7 @@ from web.remote import Prompts
 log = logging.getLogger(__name__)
 
 MAX_STREAMS = 64            # live progress streams open at once (each holds a server thread)
+HOST_HEADER = re.compile(r"\[(?P<ip6>[0-9a-fA-F:.]+)\](?::\d+)?|(?P<name>[^:\[\]]*)(?::\d+)?")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -145,6 +148,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json = ConsoleJSON(app)
     app.config.from_mapping(
         DATA_DIR=None,
+        ALLOWED_HOSTS=None,        # host names the console answers to (None: any)
         LOGIN_REQUIRED=False,
         MAX_STREAMS=MAX_STREAMS,
         PI_MAX_QUEUED=MAX_QUEUED,
@@ -172,6 +176,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import api, auth, chat, errors, pages
     errors.init_app(app)
+    app.before_request(_check_host)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
@@ -180,6 +185,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(_start_timer)
     app.after_request(_headers)
     return app
+
+
+def host_name(header: str) -> str | None:
+    """The host in a Host header without its port ([::1]:8080 -> ::1); None if malformed."""
+    match = HOST_HEADER.fullmatch(header)
+    return None if match is None else (match["ip6"] or match["name"]).lower()
+
+
+def _check_host() -> None:
+    """Only ALLOWED_HOSTS, when set. (Flask's TRUSTED_HOSTS cannot match an IPv6 literal.)"""
+    allowed = current_app.config["ALLOWED_HOSTS"]
+    if allowed is not None and host_name(request.host) not in allowed:
+        raise SecurityError(f"host {request.host[:100]!r} is not one this console answers to")
 
 
 def shutdown(app: Flask) -> None:

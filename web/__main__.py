@@ -123,7 +123,7 @@ def serve(argv: list[str]) -> None:
                       "MAX_STREAMS": args.max_streams,
                       # On loopback, only loopback names: a page elsewhere cannot reach the
                       # console by DNS rebinding.
-                      "TRUSTED_HOSTS": [*LOOPBACK_NAMES, args.host]
+                      "ALLOWED_HOSTS": [*LOOPBACK_NAMES, args.host.lower()]
                       if is_loopback(args.host) else None})
     try:
         server = create_server(app, host=args.host, port=args.port,
