@@ -10,6 +10,7 @@ import re
 import signal
 import time
 
+import flask
 import pytest
 from werkzeug.security import check_password_hash
 
@@ -98,16 +99,48 @@ def test_on_loopback_no_login_is_needed_and_the_session_gives_a_csrf_token(clien
     assert client.get("/api/session").get_json()["csrf_token"] == session["csrf_token"]
 
 
-@pytest.mark.parametrize("path", ["/api/calc", "/api/pi/runs", "/api/pi/runs/1/cancel",
-                                  "/api/ring/send", "/api/login", "/api/logout", "/logout",
-                                  "/login"])
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("sent", [None, "wrong"])
-def test_every_state_changing_call_needs_the_sessions_csrf_token(client, path, sent):
+def test_every_state_changing_call_needs_the_sessions_csrf_token(app, client, sent):
+    """Every route that takes a POST, from the URL map: a new route cannot be missed."""
+    routes = state_changing_routes(app)
+    assert {"/api/calc", "/api/chat/say", "/login"} <= set(routes)
     token(client)  # the session has a token; the request does not carry it
     headers = {"X-CSRF-Token": sent} if sent else {}
-    response = client.post(path, json={"input": "add 2 3"}, headers=headers)
-    assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    for path in routes:
+        response = client.post(path, json={"input": "add 2 3"}, headers=headers)
+        assert response.status_code == 400, path
+        assert "CSRF" in response.get_data(as_text=True), path
+
+
+@pytest.mark.timeout(30)
+def test_every_template_escapes_the_text_it_is_given(app):
+    """Each variable a template draws, set to markup, comes out as text (server-side: the
+    browser tests see only what the pages' scripts draw)."""
+    from jinja2 import meta
+
+    drawn = 0
+    for name in app.jinja_env.list_templates():
+        source = app.jinja_env.loader.get_source(app.jinja_env, name)[0]
+        variables = meta.find_undeclared_variables(app.jinja_env.parse(source))
+        with app.test_request_context("/"):
+            context: dict = {}
+            app.update_template_context(context)  # what every page gets: not text to test
+            given = {var: SCRIPT for var in variables - set(context) - {"request"}}
+            html = flask.render_template(name, **given)
+        assert SCRIPT not in html, (name, sorted(given))
+        drawn += "&lt;script&gt;" in html
+    assert drawn >= 2  # at least login.html (next, error) and error.html (message, hint)
+
+
+@pytest.mark.timeout(30)
+def test_the_login_page_draws_next_and_the_error_as_text(guarded):
+    client = guarded.test_client()
+    page = client.get("/login", query_string={"next": f'/"><{SCRIPT}'}).get_data(as_text=True)
+    assert SCRIPT not in page and "&lt;script&gt;" in page
+    failed = client.post("/login", data={"username": SCRIPT, "password": "x",
+                                         "csrf_token": token(client), "next": SCRIPT})
+    assert failed.status_code == 401 and SCRIPT not in failed.get_data(as_text=True)
 
 
 # --- calculator ---------------------------------------------------------------------------

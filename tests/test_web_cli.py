@@ -12,7 +12,7 @@ import pytest
 
 from pyrokit import names
 from pyrokit.processes import ROOT, free_port, python, wait_until
-from system.local import HOST
+from system.local import HOST, web_answers
 from tests.support import Terminal
 from tests.test_security import make_certs, speak_tls  # noqa: F401 - a fixture
 from tests.web.support import Session, add_user
@@ -122,6 +122,28 @@ def test_on_loopback_a_request_for_another_host_name_is_refused(own_system):
     assert Session(own_system.web_url(), host_header=f"localhost:{free_port()}").get("/")[0] \
         == 200
     assert Session(own_system.web_url(), host_header="attacker.example").get("/")[0] == 400
+
+
+@pytest.mark.timeout(60)
+def test_beyond_loopback_every_page_and_call_needs_a_login(own_system, tmp_path):
+    """Bound to all interfaces (reached here over loopback), without --require-login."""
+    add_user(tmp_path / "data", "alice", PASSWORD)
+    port = free_port(HOST)
+    url = f"http://{HOST}:{port}/"
+    console = own_system.start("web", python(
+        "-m", "web", "--host", "0.0.0.0", "--port", str(port), "--data", str(tmp_path / "data")),
+        ready=lambda: web_answers(url))
+    assert "(login required)" in console.log()
+    session = Session(url)
+    assert session.get("/api/session")[1]["login_required"] is True
+    for path in ("/api/names", "/api/history", "/api/openapi.json"):
+        assert session.get(path)[0] == 401, path
+    assert session.post("/api/calc", {"input": "add 2 3"})[0] == 401
+    status, body, _ = session.get("/")
+    assert status == 200 and "Log in" in body  # redirected to the login page
+    assert session.post("/api/login", {"username": "alice", "password": PASSWORD})[0] == 200
+    session.token = None  # the login gave a new one
+    assert session.get("/api/history")[0] == 200
 
 
 @pytest.mark.timeout(60)
