@@ -374,6 +374,10 @@ def test_a_pi_run_is_a_job_whose_result_has_the_keys_of_pi_json(client):
     ({"terms": 1000, "workers": 0}, "workers must be from 1"),
     ({"terms": 1000, "slice": "-5"}, "slice must be from 1"),
     ({"terms": 1000, "slice": 2**40}, "slice must be an int from 1 to"),
+    ({"terms": 10**400}, "terms must be from 1 to 1.126e+15 (got more than 1e+300)"),
+    ({"terms": "10**400"}, "terms must be from 1 to 1.126e+15 (got more than 1e+300)"),
+    ({"terms": -10**400}, "terms must be from 1 to 1.126e+15 (got less than -1e+300)"),
+    ({"terms": 1000, "workers": 10**400}, "workers must be from 1 to 1e+04 (got more than"),
 ])
 def test_a_bad_pi_request_is_refused_with_the_rule(client, body, error):
     response = post(client, "/api/pi/runs", body)
@@ -509,12 +513,20 @@ def test_the_ring_lists_its_nodes_and_sends_a_message_round(client):
     assert 0 < sent["ms"] < 5000
 
 
+def test_a_route_line_with_an_odd_node_id_is_kept_as_text():
+    """'²' is a digit to str.isdigit but not a number to int(): it was a 500."""
+    assert remote.hop("passed on from ²") == {"step": "passed", "node": "²",
+                                               "text": "passed on from ²"}
+    assert remote.hop("complete at 12")["node"] == 12
+
+
 @pytest.mark.parametrize(("body", "status", "error"), [
     ({"message": "x" * 1001}, 400, "message must be at most 1000 characters"),
     ({"message": 5}, 400, "message must be a string"),
     ({"start": 0}, 400, "start must be from 1"),
     ({"start": "two"}, 400, "start must be a whole number"),
     ({"start": 99}, 503, "no object named 'example.chainTopology.99' is registered"),
+    ({"start": 10**400}, 400, "start must be from 1 to 1e+06 (got more than 1e+300)"),
 ])
 def test_a_bad_ring_message_is_refused(client, body, status, error):
     response = post(client, "/api/ring/send", body)

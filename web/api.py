@@ -60,8 +60,15 @@ def whole(body: dict, key: str, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, f"{key} must be a whole number")
     if not low <= value <= high:
-        raise ApiError(400, f"{key} must be from {low} to {high:.4g} (got {value:.4g})")
+        raise ApiError(400, f"{key} must be from {low} to {high:.4g} (got {shown(value)})")
     return value
+
+
+def shown(number: int) -> str:
+    """`number` as 2e+09 in an error message; past a float's range, only how far out it is."""
+    if abs(number) < 10**300:
+        return f"{number:.4g}"
+    return "more than 1e+300" if number > 0 else "less than -1e+300"
 
 
 def page_args() -> tuple[int, int]:

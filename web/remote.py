@@ -118,7 +118,7 @@ def hop(text: str) -> dict:
     if match is None:
         return {"step": "other", "node": None, "text": text}
     node = match.group(2)
-    return {"step": STEPS[match.group(1)], "node": int(node) if node.isdigit() else node,
+    return {"step": STEPS[match.group(1)], "node": int(node) if node.isdecimal() else node,
             "text": text}
 
 
