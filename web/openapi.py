@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from chain.ring import MAX_ITEM_CHARS
+from chat import rules
 from web import remote
 from web.api import (
     MAX_NUMBER_CHARS,
@@ -50,6 +51,10 @@ def whole_text(high: int) -> dict:
             "description": f'a whole number from 1 to {high:.4g}, or text such as "2e9"'}
 
 
+NAME = {"type": "string", "pattern": rf"^[\w.-]{{1,{rules.MAX_NAME_CHARS}}}$",
+        "description": f"1 to {rules.MAX_NAME_CHARS} letters, digits, '-', '_' or '.'"}
+IDENT = {"type": "string", "pattern": rf"^[A-Za-z0-9_-]{{1,{rules.MAX_ID_CHARS}}}$"}
+TEXT = {"type": "string", "minLength": 1, "maxLength": rules.MAX_TEXT_CHARS}
 ERROR = obj("error", error=STRING, hint=STRING)
 SESSION = obj("user login_required csrf_token", user=nullable(STRING),
               login_required=BOOLEAN, csrf_token=STRING)
@@ -200,22 +205,21 @@ PATHS = {
     "/api/chat/join": {"post": operation(
         "enter a room (nick: the user's own when logged in)",
         obj("session room nick", session=STRING, room=STRING, nick=STRING),
-        422, 429, 502, 503, *POSTS, body=obj("room", room=STRING, nick=STRING))},
+        422, 429, 502, 503, *POSTS, body=obj("room", room=NAME, nick=NAME))},
     "/api/chat/events": {"get": operation(
         "server-sent events: the room's events, numbered for Last-Event-ID", STRING, 404, 503,
         media="text/event-stream", query={"session": STRING})},
     "/api/chat/say": {"post": operation(
         "post to the room; a retry with the same message_id posts at most once",
         obj("seq", seq=INTEGER), 404, 409, 503, *POSTS,
-        body=obj("session text message_id", session=STRING, text=STRING,
-                 message_id=STRING))},
+        body=obj("session text message_id", session=STRING, text=TEXT, message_id=IDENT))},
     "/api/chat/leave": {"post": operation(
         "leave the room", obj("left", left={"const": True}), 404, *POSTS, forms=True,
         body=obj("session", session=STRING))},
     "/api/chat/who": {"get": operation(
         "who is in a room", obj("room who", room=STRING, who={"type": "array",
                                                                 "items": STRING}),
-        422, 502, 503, query={"room": STRING})},
+        422, 502, 503, query={"room": NAME})},
 }
 
 for _methods in PATHS.values():  # a POST also needs the CSRF token; open calls need nothing
