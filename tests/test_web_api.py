@@ -54,6 +54,10 @@ def test_the_document_lists_every_api_route_and_nothing_else(tmp_path):
     try:
         assert api_routes(app) == {(method, path) for path, methods in DOCUMENT["paths"].items()
                                    for method in methods}
+        for path, methods in DOCUMENT["paths"].items():  # a POST needs the CSRF token
+            for method, spec in methods.items():
+                needs_csrf = any("csrf" in need for need in spec["security"])
+                assert needs_csrf == (method == "post"), (method, path)
     finally:
         shutdown(app)
 

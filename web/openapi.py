@@ -122,10 +122,11 @@ ERRORS = {  # status: when the console answers it
 def operation(summary: str, answer: dict | None, *errors: int, status: int = 200,
               body: dict | None = None, query: dict | None = None,
               media: str = JSON, forms: bool = False, open_: bool = False,
-              failed: dict | None = None) -> dict:
+              failed: dict | None = None, csrf: bool = False) -> dict:
     """One operation: what it does, its `answer` (a schema for `media`), the error statuses
     it can give besides 400/401 (every call can), its JSON `body` and `query` parameters;
-    `failed`: what a failed remote call answers instead of an error."""
+    `failed`: what a failed remote call answers instead of an error; `open_`: no login
+    needed; `csrf`: the CSRF token is."""
     statuses = sorted({400, *errors} | (set() if open_ else {401}))
     error = {"anyOf": [ERROR, failed]} if failed else ERROR
     content = {media: {"schema": answer}} if answer is not None else {media: {}}
@@ -133,8 +134,8 @@ def operation(summary: str, answer: dict | None, *errors: int, status: int = 200
         str(status): {"description": summary, "content": content},
         **{str(code): {"description": ERRORS[code], "content": {JSON: {"schema": error}}}
            for code in statuses}}}
-    if open_:
-        spec["security"] = []
+    spec["security"] = [{"session": [], "csrf": []}] if csrf else [] if open_ else [
+        {"session": []}]
     if body is not None:
         media_types = {JSON: {"schema": body}}
         if forms:
@@ -149,9 +150,13 @@ def operation(summary: str, answer: dict | None, *errors: int, status: int = 200
 PAGING = {"page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
           "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                        "default": PER_PAGE}}
+def post(summary: str, answer: dict | None, *errors: int, **options) -> dict:
+    """A POST: it needs the CSRF token, and its body may be too large (413)."""
+    return operation(summary, answer, 413, *errors, csrf=True, **options)
+
+
 RUN_ID = {"name": "run_id", "in": "path", "required": True,
           "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID}}
-POSTS = (413,)  # every POST can be too large
 
 
 def with_run_id(spec: dict) -> dict:
@@ -162,33 +167,33 @@ PATHS = {
     "/api/session": {"get": operation(
         "the session: who is logged in, whether login is required, the CSRF token", SESSION,
         open_=True)},
-    "/api/login": {"post": operation(
-        "log in: a new session and a new CSRF token", LOGGED, 401, 429, *POSTS, open_=True,
+    "/api/login": {"post": post(
+        "log in: a new session and a new CSRF token", LOGGED, 401, 429, open_=True,
         body=obj("username password", username=STRING, password=STRING))},
-    "/api/logout": {"post": operation("log out", LOGGED, *POSTS)},
+    "/api/logout": {"post": post("log out", LOGGED)},
     "/api/health": {"get": operation("the console answers (no login needed)",
                                      obj("ok", ok={"const": True}), open_=True)},
     "/api/openapi.json": {"get": operation("this document", {"type": "object"})},
     "/api/names": {"get": operation(
         "every registered name, probed; q keeps names, kinds or addresses containing it",
         NAMES, query={"q": STRING, "kind": STRING})},
-    "/api/calc": {"post": operation(
+    "/api/calc": {"post": post(
         "run a calculator line (5 + 3, add 2 3, greet Ana): the history row; a failed call "
         "is the row with its error in output, under the call's status", HISTORY_ROW,
-        422, 502, 503, *POSTS, failed=HISTORY_ROW,
+        422, 502, 503, failed=HISTORY_ROW,
         body=obj("input", input={"type": "string", "maxLength": remote.MAX_INPUT}))},
     "/api/history": {"get": operation("calculator history, newest first",
                                       page_of(HISTORY_ROW), query=PAGING)},
     "/api/pi/runs": {
-        "post": operation(f"queue a pi run (at most {MAX_QUEUED} queued)", RUN, 429, *POSTS,
+        "post": post(f"queue a pi run (at most {MAX_QUEUED} queued)", RUN, 429,
                           status=202, body=obj("terms", terms=whole_text(MAX_TERMS),
                                                workers=whole_text(MAX_WORKERS),
                                                slice=whole_text(MAX_TERMS))),
         "get": operation("pi runs, newest first", page_of(RUN), query=PAGING)},
     "/api/pi/runs/{run_id}": {"get": with_run_id(operation("one pi run", RUN, 404))},
-    "/api/pi/runs/{run_id}/cancel": {"post": with_run_id(operation(
+    "/api/pi/runs/{run_id}/cancel": {"post": with_run_id(post(
         "cancel a queued or running run (a running one stops within a slice)", RUN, 404, 409,
-        *POSTS, status=202))},
+        status=202))},
     "/api/pi/runs/{run_id}/json": {"get": with_run_id(operation(
         "the run's pi --json document, as a download", {"type": "object"}, 404, 409))},
     "/api/pi/live": {"get": operation("the run going on and the queue, now", LIVE)},
@@ -198,34 +203,29 @@ PATHS = {
     "/api/pi/plot.svg": {"get": operation("the error plot of finished runs", STRING,
                                           media="image/svg+xml")},
     "/api/ring": {"get": operation("the ring's nodes 1..K, each with its live state", RING)},
-    "/api/ring/send": {"post": operation(
-        "send a message round the ring from node start", ROUND, 422, 502, 503, *POSTS,
+    "/api/ring/send": {"post": post(
+        "send a message round the ring from node start", ROUND, 422, 502, 503,
         body=obj(message={"type": "string", "maxLength": MAX_ITEM_CHARS},
                  start=whole_text(MAX_RING_NODE)))},
-    "/api/chat/join": {"post": operation(
+    "/api/chat/join": {"post": post(
         "enter a room (nick: the user's own when logged in)",
         obj("session room nick", session=STRING, room=STRING, nick=STRING),
-        422, 429, 502, 503, *POSTS, body=obj("room", room=NAME, nick=NAME))},
+        422, 429, 502, 503, body=obj("room", room=NAME, nick=NAME))},
     "/api/chat/events": {"get": operation(
         "server-sent events: the room's events, numbered for Last-Event-ID", STRING, 404, 503,
         media="text/event-stream", query={"session": STRING})},
-    "/api/chat/say": {"post": operation(
+    "/api/chat/say": {"post": post(
         "post to the room; a retry with the same message_id posts at most once",
-        obj("seq", seq=INTEGER), 404, 409, 503, *POSTS,
+        obj("seq", seq=INTEGER), 404, 409, 503,
         body=obj("session text message_id", session=STRING, text=TEXT, message_id=IDENT))},
-    "/api/chat/leave": {"post": operation(
-        "leave the room", obj("left", left={"const": True}), 404, *POSTS, forms=True,
+    "/api/chat/leave": {"post": post(
+        "leave the room", obj("left", left={"const": True}), 404, forms=True,
         body=obj("session", session=STRING))},
     "/api/chat/who": {"get": operation(
         "who is in a room", obj("room who", room=STRING, who={"type": "array",
                                                                 "items": STRING}),
         422, 502, 503, query={"room": NAME})},
 }
-
-for _methods in PATHS.values():  # a POST also needs the CSRF token; open calls need nothing
-    for _method, _spec in _methods.items():
-        _spec.setdefault("security", [{"session": [], "csrf": []} if _method == "post"
-                                      else {"session": []}])
 
 DOCUMENT = {
     "openapi": "3.1.0",
