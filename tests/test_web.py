@@ -701,3 +701,18 @@ def test_looser_modes_on_existing_data_are_tightened_and_logged(tmp_path, open_u
     for name, was in [("", 0o755), *((name, 0o644) for name in PRIVATE_FILES)]:
         assert f"{data / name if name else data}: mode {was:o} let other users read it; " \
                f"now {0o700 if not name else 0o600:o}" in caplog.text
+
+
+@pytest.mark.timeout(30)
+def test_a_shared_directory_given_as_data_keeps_its_mode_and_the_files_are_0600(
+        tmp_path, open_umask, caplog):
+    """--data /tmp must not make /tmp 0700: only a directory of the console's own is changed."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    (shared / "notes.txt").touch()
+    db.init_db(shared / "web.sqlite")
+    with db.connection(shared / "web.sqlite") as reader:  # keeps the WAL files there
+        reader.execute("SELECT count(*) FROM history").fetchone()
+        shutdown(create_app({"TESTING": True, "DATA_DIR": shared}))
+        assert modes(shared) == {"": 0o755, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    assert f"{shared}: mode 755 lets other users list it; left so" in caplog.text

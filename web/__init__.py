@@ -48,22 +48,27 @@ def default_data_dir() -> Path:
 def keep_private(directory: Path, database: Path) -> None:
     """Only this user may read the console's data (password hashes, everyone's history): the
     directory 0700; the database, its WAL files and the secret key 0600. Looser modes found
-    are tightened, and a warning says so."""
+    are tightened, and a warning says so; a directory holding other files too (--data /tmp)
+    is not the console's to change, and the warning says that instead."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # Made before SQLite makes it (with the umask's mode): its WAL files copy its mode.
     os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
-    private = [(directory, 0o700), (directory / "secret_key", 0o600),
-               *((Path(f"{database}{suffix}"), 0o600) for suffix in ("", "-wal", "-shm",
-                                                                     "-journal"))]
-    for path, mode in private:
+    files = [directory / "secret_key", *(Path(f"{database}{suffix}") for suffix in
+                                         ("", "-wal", "-shm", "-journal"))]
+    for path, mode in [(directory, 0o700), *((path, 0o600) for path in files)]:
         try:
             now = path.stat().st_mode & 0o777
         except FileNotFoundError:
             continue
-        if now & ~mode:
-            path.chmod(mode)
-            log.warning("%s: mode %o let other users read it; now %o", path, now, mode)
+        if not now & ~mode:
+            continue
+        if path == directory and set(directory.iterdir()) - set(files):
+            log.warning("%s: mode %o lets other users list it; left so, as it holds more "
+                        "than the console's files (those are 0600)", path, now)
+            continue
+        path.chmod(mode)
+        log.warning("%s: mode %o let other users read it; now %o", path, now, mode)
 
 
 def secret_key(directory: Path) -> str:
