@@ -73,7 +73,7 @@ def test_the_readme_api_table_is_the_documents():
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
     """A console that requires login, on a system of its own (no π workers: a run queued by
-    the fuzzer fails at once instead of computing), and a logged-in requests session."""
+    the fuzzer fails at once instead of computing)."""
     workdir = tmp_path_factory.mktemp("web-api")
     with LocalSystem(workdir) as system:
         system.start_nameserver()
