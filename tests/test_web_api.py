@@ -18,10 +18,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from system.local import LocalSystem
+from pyro_objects.system.local import LocalSystem
 from tests.web.support import add_user
-from web import create_app, shutdown
-from web.openapi import DOCUMENT, README, TABLE_BEGIN, TABLE_END, with_table
+from pyro_objects.web import create_app, shutdown
+from pyro_objects.web.openapi import DOCUMENT, README, TABLE_BEGIN, TABLE_END, with_table
 
 USER, PASSWORD = "fuzzer", "correct horse battery"
 
@@ -64,7 +64,7 @@ def test_the_document_lists_every_api_route_and_nothing_else(tmp_path):
 
 @pytest.mark.timeout(30)
 def test_the_readme_api_table_is_the_documents():
-    """python -m web.openapi --readme writes it; run that after changing the API."""
+    """python -m pyro_objects.web.openapi --readme writes it; run that after changing the API."""
     readme = README.read_text()
     assert TABLE_BEGIN in readme and TABLE_END in readme
     assert with_table(readme) == readme

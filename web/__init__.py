@@ -1,4 +1,4 @@
-"""The web console: the whole system in a browser (python -m web).
+"""The web console: the whole system in a browser (python -m pyro_objects.web).
 
     app = create_app({"DATA_DIR": "/tmp/console"})   # Flask app, background services started
     ...
@@ -22,11 +22,11 @@ from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import SecurityError
 
-from web import db
-from web.errors import ApiError
-from web.jobs import MAX_QUEUED, Jobs
-from web.registry import Registry
-from web.remote import Prompts
+from pyro_objects.web import db
+from pyro_objects.web.errors import ApiError
+from pyro_objects.web.jobs import MAX_QUEUED, Jobs
+from pyro_objects.web.registry import Registry
+from pyro_objects.web.remote import Prompts
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
     jobs.start()
 
-    from web import api, auth, chat, errors, pages
+    from pyro_objects.web import api, auth, chat, errors, pages
     errors.init_app(app)
     app.before_request(_check_host)
     auth.init_app(app)

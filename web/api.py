@@ -9,10 +9,10 @@ import time
 from flask import Blueprint, Response, jsonify, request
 
 from chain.ring import MAX_ITEM_CHARS, node_id
-from client.parsing import whole_number
+from pyro_objects.client.parsing import whole_number
 from compute.coordinator import check_request
-from web import auth, db, plot, remote, services
-from web.errors import ApiError
+from pyro_objects.web import auth, db, plot, remote, services
+from pyro_objects.web.errors import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -98,7 +98,7 @@ def health():
 @bp.get("/openapi.json")
 def openapi_document():
     """This API as an OpenAPI 3.1 document."""
-    from web.openapi import DOCUMENT  # it reads this module's limits
+    from pyro_objects.web.openapi import DOCUMENT  # it reads this module's limits
 
     return jsonify(DOCUMENT)
 

@@ -1,5 +1,5 @@
 """The JSON API under /api/ as an OpenAPI 3.1 document: served at /api/openapi.json, fuzzed by
-the tests, and the source of the README's API table (python -m web.openapi --readme)."""
+the tests, and the source of the README's API table (python -m pyro_objects.web.openapi --readme)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from chain.ring import MAX_ITEM_CHARS
-from chat import rules
-from web import remote
-from web.api import (
+from pyro_objects.chat import rules
+from pyro_objects.web import remote
+from pyro_objects.web.api import (
     MAX_NUMBER_CHARS,
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -19,8 +19,8 @@ from web.api import (
     MAX_WORKERS,
     PER_PAGE,
 )
-from web.db import MAX_ID
-from web.jobs import MAX_QUEUED
+from pyro_objects.web.db import MAX_ID
+from pyro_objects.web.jobs import MAX_QUEUED
 
 JSON = "application/json"
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -282,7 +282,7 @@ def with_table(readme: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m web.openapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pyro_objects.web.openapi", description=__doc__)
     parser.add_argument("--readme", action="store_true",
                         help="rewrite the API table in README.md from the document")
     if parser.parse_args().readme:
