@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
+from pyro_objects.chat.rules import MAX_NAME_CHARS
 from pyro_objects.system.local import LocalSystem
 from pyro_objects.web import auth, create_app, db, shutdown
 from pyro_objects.web.chat import MAX_PER_OWNER
@@ -114,21 +117,34 @@ def test_one_address_cannot_take_every_chat_slot(stack):
                 greedy.post("/api/chat/leave", {"session": body["session"]})
 
 
-def test_logged_in_a_page_chats_under_its_user_name(stack, tmp_path):
+@pytest.mark.timeout(60)
+def test_logged_in_pages_chat_under_their_user_names_each_its_own(stack, tmp_path):
+    """ana@corp and ana_corp both became nick ana_corp, and the second was refused."""
     with name_server_of(stack):
         console = create_app({"TESTING": True, "DATA_DIR": tmp_path, "LOGIN_REQUIRED": True})
         try:
+            users = ["ana_corp", "ana@corp", "x" * 64]
             with db.connection(console.config["DATABASE"]) as conn:
-                db.add_user(conn, "ana@home", auth.hash_password("correct horse"))
-            client = console.test_client()
-            token = {"X-CSRF-Token": client.get("/api/session").get_json()["csrf_token"]}
-            join = {"room": "users", "nick": "mallory"}
-            assert client.post("/api/chat/join", json=join, headers=token).status_code == 401
-            token["X-CSRF-Token"] = client.post("/api/login", headers=token, json={
-                "username": "ana@home", "password": "correct horse"}).get_json()["csrf_token"]
-            joined = client.post("/api/chat/join", json=join, headers=token).get_json()
-            assert joined["nick"] == "ana_home"  # the user's name, as far as nicks allow
-            assert client.post("/api/chat/leave", json={"session": joined["session"]},
-                               headers=token).status_code == 200
+                for user in users:
+                    db.add_user(conn, user, auth.hash_password("correct horse"))
+            nicks, present = [], []
+            for user in users:
+                client = console.test_client()
+                token = {"X-CSRF-Token": client.get("/api/session").get_json()["csrf_token"]}
+                join = {"room": "users", "nick": "mallory"}
+                assert client.post("/api/chat/join", json=join, headers=token).status_code \
+                    == 401
+                token["X-CSRF-Token"] = client.post("/api/login", headers=token, json={
+                    "username": user, "password": "correct horse"}).get_json()["csrf_token"]
+                joined = client.post("/api/chat/join", json=join, headers=token)
+                assert joined.status_code == 200, (user, joined.get_json())
+                nicks.append(joined.get_json()["nick"])
+                present.append((client, token, joined.get_json()["session"]))
+            assert nicks[0] == "ana_corp"  # a user name that is a nick is used as it is
+            assert re.fullmatch(r"ana_corp-[0-9a-f]{6}", nicks[1])  # else made one, told apart
+            assert len(nicks[2]) <= MAX_NAME_CHARS and len({n.casefold() for n in nicks}) == 3
+            for client, token, session in present:  # all three were in the room at once
+                assert client.post("/api/chat/leave", json={"session": session},
+                                   headers=token).status_code == 200
         finally:
             shutdown(console)

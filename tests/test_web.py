@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 
+import flask
 import pytest
 from werkzeug.security import check_password_hash
 
@@ -21,6 +22,7 @@ from pyro_objects.processes import ROOT, free_port, python, wait_until
 from pyro_objects.web import auth, create_app, db, plot, remote, shutdown
 from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from tests.support import name_server_of, run_client
+from tests.web.support import state_changing_routes
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
 RUN_KEYS = [f.name for f in dataclasses.fields(PiRun)]
@@ -100,16 +102,48 @@ def test_on_loopback_no_login_is_needed_and_the_session_gives_a_csrf_token(clien
     assert client.get("/api/session").get_json()["csrf_token"] == session["csrf_token"]
 
 
-@pytest.mark.parametrize("path", ["/api/calc", "/api/pi/runs", "/api/pi/runs/1/cancel",
-                                  "/api/ring/send", "/api/login", "/api/logout", "/logout",
-                                  "/login"])
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("sent", [None, "wrong"])
-def test_every_state_changing_call_needs_the_sessions_csrf_token(client, path, sent):
+def test_every_state_changing_call_needs_the_sessions_csrf_token(app, client, sent):
+    """Every route that takes a POST, from the URL map: a new route cannot be missed."""
+    routes = state_changing_routes(app)
+    assert {"/api/calc", "/api/chat/say", "/login"} <= set(routes)
     token(client)  # the session has a token; the request does not carry it
     headers = {"X-CSRF-Token": sent} if sent else {}
-    response = client.post(path, json={"input": "add 2 3"}, headers=headers)
-    assert response.status_code == 400
-    assert "CSRF" in response.get_data(as_text=True)
+    for path in routes:
+        response = client.post(path, json={"input": "add 2 3"}, headers=headers)
+        assert response.status_code == 400, path
+        assert "CSRF" in response.get_data(as_text=True), path
+
+
+@pytest.mark.timeout(30)
+def test_every_template_escapes_the_text_it_is_given(app):
+    """Each variable a template draws, set to markup, comes out as text (server-side: the
+    browser tests see only what the pages' scripts draw)."""
+    from jinja2 import meta
+
+    drawn = 0
+    for name in app.jinja_env.list_templates():
+        source = app.jinja_env.loader.get_source(app.jinja_env, name)[0]
+        variables = meta.find_undeclared_variables(app.jinja_env.parse(source))
+        with app.test_request_context("/"):
+            context: dict = {}
+            app.update_template_context(context)  # what every page gets: not text to test
+            given = {var: SCRIPT for var in variables - set(context) - {"request"}}
+            html = flask.render_template(name, **given)
+        assert SCRIPT not in html, (name, sorted(given))
+        drawn += "&lt;script&gt;" in html
+    assert drawn >= 2  # at least login.html (next, error) and error.html (message, hint)
+
+
+@pytest.mark.timeout(30)
+def test_the_login_page_draws_next_and_the_error_as_text(guarded):
+    client = guarded.test_client()
+    page = client.get("/login", query_string={"next": f'/"><{SCRIPT}'}).get_data(as_text=True)
+    assert SCRIPT not in page and "&lt;script&gt;" in page
+    failed = client.post("/login", data={"username": SCRIPT, "password": "x",
+                                         "csrf_token": token(client), "next": SCRIPT})
+    assert failed.status_code == 401 and SCRIPT not in failed.get_data(as_text=True)
 
 
 # --- calculator ---------------------------------------------------------------------------
@@ -163,6 +197,32 @@ def test_calculator_input_is_checked_before_anything_is_called(client, body, err
                                     "Content-Type": "application/json"})
     assert response.status_code == 400
     assert error in response.get_json()["error"]
+
+
+@pytest.mark.timeout(30)
+def test_deeply_nested_json_is_a_400_on_every_route_that_takes_a_post(app, client):
+    """RecursionError in the JSON parser was a 500 on every JSON route."""
+    nested = "[" * 30_000 + "]" * 30_000
+    routes = [path for path in state_changing_routes(app) if path.startswith("/api/")]
+    assert {"/api/calc", "/api/login", "/api/chat/join", "/api/chat/say"} <= set(routes)
+    for path in routes:
+        response = client.post(path, data=nested, headers={
+            "X-CSRF-Token": token(client), "Content-Type": "application/json"})
+        if path in ("/api/logout", "/api/pi/runs/1/cancel"):  # bodies they do not read
+            assert response.status_code < 500, path
+        else:
+            assert response.status_code == 400, path
+            assert "JSON" in response.get_json()["error"], path
+
+
+@pytest.mark.timeout(30)
+def test_a_run_id_beyond_any_database_row_is_404(client):
+    for huge in (2**63, 10**23):
+        assert client.get(f"/api/pi/runs/{huge}").status_code == 404
+        assert client.get(f"/api/pi/runs/{huge}/json").status_code == 404
+        assert post(client, f"/api/pi/runs/{huge}/cancel").status_code == 404
+    assert client.get(f"/api/pi/runs/{2**63 - 1}").get_json()["error"] == \
+        f"no pi run {2**63 - 1}"
 
 
 def test_a_request_body_over_64_kib_is_refused(client):
@@ -319,6 +379,10 @@ def test_a_pi_run_is_a_job_whose_result_has_the_keys_of_pi_json(client):
     ({"terms": 1000, "slice": 2**40}, "slice must be an int from 1 to"),
     ({"terms": "1e9", "slice": 1}, "slice must be at least 100000 for 1000000000 terms: at "
                                    "most 10000 slices a run (got 1)"),
+    ({"terms": 10**400}, "terms must be from 1 to 1.126e+15 (got more than 1e+300)"),
+    ({"terms": "10**400"}, "terms must be from 1 to 1.126e+15 (got more than 1e+300)"),
+    ({"terms": -10**400}, "terms must be from 1 to 1.126e+15 (got less than -1e+300)"),
+    ({"terms": 1000, "workers": 10**400}, "workers must be from 1 to 1e+04 (got more than"),
 ])
 def test_a_bad_pi_request_is_refused_with_the_rule(client, body, error):
     response = post(client, "/api/pi/runs", body)
@@ -487,17 +551,41 @@ def test_the_ring_lists_its_nodes_and_sends_a_message_round(client):
     assert 0 < sent["ms"] < 5000
 
 
+def test_a_route_line_with_an_odd_node_id_is_kept_as_text():
+    """'²' is a digit to str.isdigit but not a number to int(): it was a 500."""
+    assert remote.hop("passed on from ²") == {"step": "passed", "node": "²",
+                                               "text": "passed on from ²"}
+    assert remote.hop("complete at 12")["node"] == 12
+
+
 @pytest.mark.parametrize(("body", "status", "error"), [
     ({"message": "x" * 1001}, 400, "message must be at most 1000 characters"),
     ({"message": 5}, 400, "message must be a string"),
     ({"start": 0}, 400, "start must be from 1"),
     ({"start": "two"}, 400, "start must be a whole number"),
     ({"start": 99}, 503, "no object named 'example.chainTopology.99' is registered"),
+    ({"start": 10**400}, 400, "start must be from 1 to 1e+06 (got more than 1e+300)"),
 ])
 def test_a_bad_ring_message_is_refused(client, body, status, error):
     response = post(client, "/api/ring/send", body)
     assert response.status_code == status
     assert error in response.get_json()["error"]
+
+
+@pytest.mark.timeout(40)
+def test_a_registry_name_the_ring_cannot_parse_never_breaks_the_ring_page(system, client):
+    odd = names.RING_PREFIX + "²"
+    with system.ns() as ns:
+        ns.register(odd, ns.lookup(names.GREETING))
+    try:
+        wait_until(lambda: any(e["name"] == odd for e in names_now(client)["names"]), 15,
+                   "the odd name listed")
+        ring = client.get("/api/ring")
+        assert ring.status_code == 200
+        assert odd not in {node["name"] for node in ring.get_json()["nodes"]}
+    finally:
+        with system.ns() as ns:
+            ns.remove(odd)
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -737,3 +825,68 @@ def test_ring_names_that_lie_are_shown_invalid_and_skipped_while_listed_and_afte
 ])
 def test_a_route_line_names_its_node_by_number_only_when_it_is_one(line, node):
     assert remote.hop(line)["node"] == node
+
+
+# --- private data ---------------------------------------------------------------------------
+
+PRIVATE_FILES = ["web.sqlite", "web.sqlite-wal", "web.sqlite-shm", "secret_key"]
+
+
+def modes(directory) -> dict[str, int]:
+    """The permission bits of the data directory ("") and of each private file in it."""
+    return {name: (directory / name).stat().st_mode & 0o777 for name in ["", *PRIVATE_FILES]
+            if (directory / name).exists()}
+
+
+@pytest.fixture
+def open_umask():
+    """Files made now are 0644 and directories 0755 unless the code says otherwise."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+@pytest.mark.timeout(30)
+def test_a_new_data_directory_is_0700_and_its_files_0600(tmp_path, open_umask):
+    data = tmp_path / "new" / "web"
+    console = create_app({"TESTING": True, "DATA_DIR": data})
+    try:
+        with db.connection(console.config["DATABASE"]) as reader:  # keeps the WAL files open
+            reader.execute("SELECT count(*) FROM history").fetchone()
+            post(console.test_client(), "/api/calc", {"input": "2 + 2"})
+            assert modes(data) == {"": 0o700, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    finally:
+        shutdown(console)
+
+
+@pytest.mark.timeout(30)
+def test_looser_modes_on_existing_data_are_tightened_and_logged(tmp_path, open_umask, caplog):
+    data = tmp_path / "web"
+    data.mkdir(mode=0o755)
+    (data / "secret_key").write_text("k" * 64)
+    db.init_db(data / "web.sqlite")
+    with db.connection(data / "web.sqlite"):  # keeps the WAL files there
+        for name in PRIVATE_FILES:
+            (data / name).chmod(0o644)
+        shutdown(create_app({"TESTING": True, "DATA_DIR": data}))
+        assert modes(data) == {"": 0o700, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    for name, was in [("", 0o755), *((name, 0o644) for name in PRIVATE_FILES)]:
+        assert f"{data / name if name else data}: mode {was:o} let other users read it; " \
+               f"now {0o700 if not name else 0o600:o}" in caplog.text
+
+
+@pytest.mark.timeout(30)
+def test_a_shared_directory_given_as_data_keeps_its_mode_and_the_files_are_0600(
+        tmp_path, open_umask, caplog):
+    """--data /tmp must not make /tmp 0700: only a directory of the console's own is changed."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    (shared / "notes.txt").touch()
+    db.init_db(shared / "web.sqlite")
+    with db.connection(shared / "web.sqlite") as reader:  # keeps the WAL files there
+        reader.execute("SELECT count(*) FROM history").fetchone()
+        shutdown(create_app({"TESTING": True, "DATA_DIR": shared}))
+        assert modes(shared) == {"": 0o755, **dict.fromkeys(PRIVATE_FILES, 0o600)}
+    assert f"{shared}: mode 755 lets other users list it; left so" in caplog.text

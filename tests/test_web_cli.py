@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 from pyro_objects import names
 from pyro_objects.processes import ROOT, free_port, python, wait_until
-from pyro_objects.system.local import HOST
+from pyro_objects.system.local import HOST, web_answers
 from pyro_objects.web import db
 from tests.support import Terminal
 from tests.test_security import make_certs, speak_tls  # noqa: F401 - a fixture
@@ -56,6 +57,20 @@ def test_adduser_reads_the_password_without_echo_and_stores_a_slow_hash(tmp_path
     with db.connection(tmp_path / "web.sqlite") as conn:
         stored = db.password_hash(conn, "alice")
     assert stored.startswith("scrypt:") and PASSWORD not in stored
+
+
+@pytest.mark.timeout(60)
+def test_adduser_keeps_a_new_data_directory_private(tmp_path):
+    data = tmp_path / "new"
+    before = os.umask(0o022)
+    try:
+        result = web("adduser", "alice", "--data", str(data), "--password-stdin",
+                     stdin=f"{PASSWORD}\n")
+    finally:
+        os.umask(before)
+    assert result.returncode == 0, result.stderr
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "web.sqlite").stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.parametrize(("args", "stdin", "error"), [
@@ -111,6 +126,42 @@ def test_on_loopback_a_request_for_another_host_name_is_refused(own_system):
     assert Session(own_system.web_url(), host_header=f"localhost:{free_port()}").get("/")[0] \
         == 200
     assert Session(own_system.web_url(), host_header="attacker.example").get("/")[0] == 400
+
+
+@pytest.mark.timeout(60)
+def test_beyond_loopback_every_page_and_call_needs_a_login(own_system, tmp_path):
+    """Bound to all interfaces (reached here over loopback), without --require-login."""
+    add_user(tmp_path / "data", "alice", PASSWORD)
+    port = free_port(HOST)
+    url = f"http://{HOST}:{port}/"
+    console = own_system.start("web", python(
+        "-m", "pyro_objects.web", "--host", "0.0.0.0", "--port", str(port),
+        "--data", str(tmp_path / "data")),
+        ready=lambda: web_answers(url))
+    assert "(login required)" in console.log()
+    session = Session(url)
+    assert session.get("/api/session")[1]["login_required"] is True
+    for path in ("/api/names", "/api/history", "/api/openapi.json"):
+        assert session.get(path)[0] == 401, path
+    assert session.post("/api/calc", {"input": "add 2 3"})[0] == 401
+    status, body, _ = session.get("/")
+    assert status == 200 and "Log in" in body  # redirected to the login page
+    assert session.post("/api/login", {"username": "alice", "password": PASSWORD})[0] == 200
+    session.token = None  # the login gave a new one
+    assert session.get("/api/history")[0] == 200
+
+
+@pytest.mark.timeout(60)
+def test_a_console_on_ipv6_loopback_answers_its_own_printed_url(own_system):
+    """Host: [::1]:port was refused (400) by the loopback host check."""
+    console = own_system.start_web(host="::1")
+    url = own_system.web_url()
+    assert console.log().splitlines()[0] == f"web console on {url} (login not needed)"
+    assert url.startswith("http://[::1]:")
+    assert Session(url).get("/")[0] == 200
+    port = url.rstrip("/").rsplit(":", 1)[1]
+    for host in ("[::2]:" + port, "attacker.example", "[::1"):
+        assert Session(url, host_header=host).get("/api/health")[0] == 400, host
 
 
 @pytest.fixture

@@ -157,14 +157,14 @@ class LocalSystem:
         return self.start(process, args, ready=lambda: self.serving(name))
 
     def start_web(self, *extra: str, port: int | None = None, data: Path | None = None,
-                  name: str = "web") -> Process:
-        """The web console (pyro-objects web) on loopback, its database in `data` (default
-        <workdir>/web); ready once it answers. Its URL is then web_url(name)."""
+                  name: str = "web", host: str = HOST) -> Process:
+        """The web console (pyro-objects web) on `host` (loopback), its database in `data`
+        (default <workdir>/web); ready once it answers. Its URL is then web_url(name)."""
         port = port or free_port(HOST)
         data = data or self.workdir / "web"
-        args = python("-m", "pyro_objects.web", "--host", HOST, "--port", str(port),
+        args = python("-m", "pyro_objects.web", "--host", host, "--port", str(port),
                       "--data", str(data), *extra)
-        url = f"http://{HOST}:{port}/"
+        url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
         process = self.start(name, args, ready=lambda: web_answers(url))
         process.url = url
         return process

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -16,6 +18,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import SecurityError
 
 from pyro_objects.state import state_dir
 from pyro_objects.web import auth, db
@@ -24,6 +28,9 @@ from pyro_objects.web.registry import Registry
 from pyro_objects.web.remote import Prompts
 from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
 
+log = logging.getLogger(__name__)
+
+HOST_HEADER = re.compile(r"\[(?P<ip6>[0-9a-fA-F:.]+)\](?::\d+)?|(?P<name>[^:\[\]]*)(?::\d+)?")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
@@ -34,6 +41,32 @@ def default_data_dir() -> Path:
     if os.environ.get("WEB_DATA_DIR"):
         return Path(os.environ["WEB_DATA_DIR"])
     return state_dir("web")
+
+
+def keep_private(directory: Path, database: Path) -> None:
+    """Only this user may read the console's data (password hashes, everyone's history): the
+    directory 0700; the database, its WAL files and the secret key 0600. Looser modes found
+    are tightened, and a warning says so; a directory holding other files too (--data /tmp)
+    is not the console's to change, and the warning says that instead."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Made before SQLite makes it (with the umask's mode): its WAL files copy its mode.
+    os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    files = [directory / "secret_key", *(Path(f"{database}{suffix}") for suffix in
+                                         ("", "-wal", "-shm", "-journal"))]
+    for path, mode in [(directory, 0o700), *((path, 0o600) for path in files)]:
+        try:
+            now = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if not now & ~mode:
+            continue
+        if path == directory and set(directory.iterdir()) - set(files):
+            log.warning("%s: mode %o lets other users list it; left so, as it holds more "
+                        "than the console's files (those are 0600)", path, now)
+            continue
+        path.chmod(mode)
+        log.warning("%s: mode %o let other users read it; now %o", path, now, mode)
 
 
 def secret_key(directory: Path) -> str:
@@ -47,6 +80,16 @@ def secret_key(directory: Path) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+class ConsoleJSON(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deeply to parse is a bad body (400), not a crash."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 @dataclass
@@ -77,8 +120,10 @@ def services() -> Services:
 def create_app(test_config: dict | None = None) -> Flask:
     """The console: config, database, background services and blueprints, in one place."""
     app = Flask(__name__)
+    app.json = ConsoleJSON(app)
     app.config.from_mapping(
         DATA_DIR=None,
+        ALLOWED_HOSTS=None,        # host names the console answers to (None: any)
         LOGIN_REQUIRED=False,
         MAX_STREAMS=MAX_STREAMS,
         STREAMS_PER_OWNER=STREAMS_PER_OWNER,
@@ -94,9 +139,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(test_config or {})
     data_dir = Path(app.config["DATA_DIR"] or default_data_dir())
-    data_dir.mkdir(parents=True, exist_ok=True)
     app.config["DATA_DIR"] = str(data_dir)
     app.config.setdefault("DATABASE", str(data_dir / "web.sqlite"))
+    keep_private(data_dir, Path(app.config["DATABASE"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(data_dir)
     app.json.sort_keys = False
@@ -112,6 +157,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from pyro_objects.web import api, chat, errors, pages
     errors.init_app(app)
+    app.before_request(_check_host)
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
@@ -120,6 +166,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.before_request(_start_timer)
     app.after_request(_headers)
     return app
+
+
+def host_name(header: str) -> str | None:
+    """The host in a Host header without its port ([::1]:8080 -> ::1); None if malformed."""
+    match = HOST_HEADER.fullmatch(header)
+    return None if match is None else (match["ip6"] or match["name"]).lower()
+
+
+def _check_host() -> None:
+    """Only ALLOWED_HOSTS, when set. (Flask's TRUSTED_HOSTS cannot match an IPv6 literal.)"""
+    allowed = current_app.config["ALLOWED_HOSTS"]
+    if allowed is not None and host_name(request.host) not in allowed:
+        raise SecurityError(f"host {request.host[:100]!r} is not one this console answers to")
 
 
 def shutdown(app: Flask) -> None:

@@ -22,8 +22,9 @@ from waitress.server import create_server
 from pyro_objects import cli, transport
 from pyro_objects.errors import SetupError, UsageError
 from pyro_objects.tls import is_loopback
-from pyro_objects.web import auth, create_app, db, default_data_dir, shutdown
+from pyro_objects.web import auth, create_app, db, default_data_dir, keep_private, shutdown
 from pyro_objects.web.chat import MAX_CONVERSATIONS, STREAMS_PER_CONVERSATION
+from pyro_objects.web.shares import MAX_STREAMS
 
 log = logging.getLogger("web")
 
@@ -37,7 +38,7 @@ IDLE_SECONDS = 30
 SPARE_FILES = 100           # the database, the Pyro4 proxies, the chat callback daemon
 LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
 CHAT_STREAMS = MAX_CONVERSATIONS * STREAMS_PER_CONVERSATION  # reserved: never 503 for chat
-MAX_STREAMS = 1000          # each holds a thread
+STREAMS_CEILING = 1000      # --max-streams at most: each stream holds a thread
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -53,9 +54,10 @@ def serve_parser() -> argparse.ArgumentParser:
                                                   f"$WEB_DATA_DIR or {default_data_dir()})")
     parser.add_argument("--require-login", action="store_true",
                         help="require login on loopback too (a machine shared with others)")
-    parser.add_argument("--max-streams", type=cli.whole(1, MAX_STREAMS), default=64,
-                        help=f"live progress streams open at once, up to {MAX_STREAMS} "
-                             f"(default 64)")
+    parser.add_argument("--max-streams", type=cli.whole(0, STREAMS_CEILING),
+                        default=MAX_STREAMS,
+                        help=f"live progress streams open at once, 0 to {STREAMS_CEILING} "
+                             f"(default {MAX_STREAMS}; 0: pages poll instead)")
     cli.add_ns_options(parser)
     cli.add_log_option(parser)
     return parser
@@ -73,8 +75,8 @@ def user_parser(command: str) -> argparse.ArgumentParser:
 
 def database(data: Path | None) -> Path:
     directory = data or default_data_dir()
-    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "web.sqlite"
+    keep_private(directory, path)
     db.init_db(path)
     return path
 
@@ -161,7 +163,7 @@ def serve(argv: list[str]) -> None:
                       "MAX_STREAMS": args.max_streams,
                       # On loopback, only loopback names: a page elsewhere cannot reach the
                       # console by DNS rebinding.
-                      "TRUSTED_HOSTS": [*LOOPBACK_NAMES, args.host]
+                      "ALLOWED_HOSTS": [*LOOPBACK_NAMES, args.host.lower()]
                       if is_loopback(args.host) else None})
     try:
         server = create_server(app, host=args.host, port=args.port,

@@ -18,8 +18,10 @@ from pyro_objects.web.errors import ApiError
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 PER_PAGE, MAX_PER_PAGE = 20, 100
+RUN_ID = f"<int(max={db.MAX_ID}):run_id>"  # a larger id in a URL is no run: 404
 MAX_PAGE = 10**9  # SQLite integers end near 2**63; no history is this long
 MAX_NUMBER_CHARS = 64      # a number typed as text: 2e9, 2_000_000_000, 2*10**9
+MAX_TERMS, MAX_WORKERS = 2**50, 10_000  # of a π run (and of its slices)
 MAX_GAPS = 256             # ring ids below the highest that are drawn even when not registered
 STREAM_SECONDS = 300.0     # a live stream ends after this; EventSource reconnects by itself
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
@@ -58,8 +60,15 @@ def whole(body: dict, key: str, low: int, high: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ApiError(400, f"{key} must be a whole number")
     if not low <= value <= high:
-        raise ApiError(400, f"{key} must be from {low} to {high:.4g} (got {value:.4g})")
+        raise ApiError(400, f"{key} must be from {low} to {high:.4g} (got {shown(value)})")
     return value
+
+
+def shown(number: int) -> str:
+    """`number` as 2e+09 in an error message; past a float's range, only how far out it is."""
+    if abs(number) < 10**300:
+        return f"{number:.4g}"
+    return "more than 1e+300" if number > 0 else "less than -1e+300"
 
 
 def page_args() -> tuple[int, int]:
@@ -84,6 +93,14 @@ def paged(page: db.Page, rows: list[dict]) -> dict:
 @bp.get("/health")
 def health():
     return jsonify(ok=True)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """This API as an OpenAPI 3.1 document."""
+    from pyro_objects.web.openapi import DOCUMENT  # it reads this module's limits
+
+    return jsonify(DOCUMENT)
 
 
 @bp.get("/names")
@@ -145,9 +162,9 @@ def find_run(run_id: int):
 @bp.post("/pi/runs")
 def submit_run():
     body = json_body()
-    terms = whole(body, "terms", 1, 2**50)
-    workers = whole(body, "workers", 1, 10_000)
-    slice_terms = whole(body, "slice", 1, 2**50)
+    terms = whole(body, "terms", 1, MAX_TERMS)
+    workers = whole(body, "workers", 1, MAX_WORKERS)
+    slice_terms = whole(body, "slice", 1, MAX_TERMS)
     if terms is None:
         raise ApiError(400, "terms is required", "e.g. {\"terms\": \"1e9\"}")
     try:
@@ -167,12 +184,12 @@ def list_runs():
     return jsonify(paged(page, [run_view(row) for row in page.rows]))
 
 
-@bp.get("/pi/runs/<int:run_id>")
+@bp.get(f"/pi/runs/{RUN_ID}")
 def get_run(run_id: int):
     return jsonify(run_view(find_run(run_id)))
 
 
-@bp.post("/pi/runs/<int:run_id>/cancel")
+@bp.post(f"/pi/runs/{RUN_ID}/cancel")
 def cancel_run(run_id: int):
     row = find_run(run_id)
     if not services().jobs.cancel(db.get_db(), run_id, auth.who()):
@@ -180,7 +197,7 @@ def cancel_run(run_id: int):
     return jsonify(run_view(find_run(run_id))), 202
 
 
-@bp.get("/pi/runs/<int:run_id>/json")
+@bp.get(f"/pi/runs/{RUN_ID}/json")
 def download_run(run_id: int):
     """The run exactly as `pi --json` writes it."""
     row = find_run(run_id)

@@ -13,6 +13,7 @@ server-sent events.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import secrets
@@ -41,6 +42,7 @@ KEPT_EVENTS = 500          # of a conversation, for a page's stream to pick up a
 ORPHAN_SECONDS = 30.0      # a conversation no stream has followed this long is left
 HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
 NOT_A_NICK = re.compile(r"[^\w.-]")
+NICK_DIGEST = 6            # hex digits that tell apart users whose names are not nicks
 
 
 class Conversation:
@@ -164,8 +166,14 @@ def owner() -> str:
 
 
 def nick_of(user: str) -> str:
-    """A logged-in user's chat nick: the user name, as far as nicks allow."""
-    return NOT_A_NICK.sub("_", user)[:rules.MAX_NAME_CHARS]
+    """A logged-in user's chat nick: the user name when it is a nick; else as much of it as
+    nicks allow and a digest of the whole, so that two users (ana@corp, ana_corp) never
+    share one."""
+    try:
+        return rules.check_nick(user)
+    except ValueError:
+        digest = hashlib.sha256(user.encode()).hexdigest()[:NICK_DIGEST]
+        return f"{NOT_A_NICK.sub('_', user)[:rules.MAX_NAME_CHARS - NICK_DIGEST - 1]}-{digest}"
 
 
 def body_field(body: object, key: str) -> object:
@@ -249,7 +257,8 @@ def say():
 
 @bp.post("/leave")
 def leave():
-    body = request.get_json(silent=True) or request.form  # JSON, or a page's beacon as it goes
+    # JSON, or a page's beacon as it goes (a form)
+    body = request.get_json(silent=True) if request.is_json else request.form
     conversation = conversations().get(body_field(body, "session"), owner())
     conversations().end(conversation.id)
     return jsonify(left=True)

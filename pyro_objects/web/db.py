@@ -18,6 +18,7 @@ from flask import current_app, g
 SCHEMA = Path(__file__).with_name("schema.sql")
 BUSY_TIMEOUT = 10.0       # seconds a write waits for another writer
 FINISHED = ("done", "failed", "cancelled", "interrupted")
+MAX_ID = 2**63 - 1        # SQLite's largest integer: no row id is beyond it
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -90,6 +91,13 @@ class Session:
         if self.token is None:
             self.token = self.get("/api/session")[1]["csrf_token"]
         return self.request("POST", path, body if body is not None else {})
+
+
+def state_changing_routes(app) -> list[str]:
+    """The path of every route taking a POST (ids as 1), from the app's URL map: a new route
+    cannot be missed."""
+    return sorted({re.sub(r"<[^>]+>", "1", rule.rule) for rule in app.url_map.iter_rules()
+                   if rule.methods - {"GET", "HEAD", "OPTIONS"}})
 
 
 def decode(response) -> dict | str:
