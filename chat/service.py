@@ -99,10 +99,12 @@ class ChatService:
     # --- remote methods ---------------------------------------------------------------------
 
     @Pyro4.expose
-    def join(self, room, nick, callback, since=None, epoch=None):
+    def join(self, room, nick, callback, since=None, epoch=None, key=None):
         """Enter `room` as `nick` (unique in the room, regardless of case); events are sent to
-        `callback`'s deliver(first, events). Returns {"token", "room", "nick", "epoch", "who",
-        "history", "last_seq", "heartbeat"}: history is the last 100 messages, or those after
+        `callback`'s deliver(first, events), or deliver(first, events, key) when a `key` is
+        given (a secret of the subscriber's: its callback refuses calls without it).
+        Returns {"token", "room", "nick", "epoch", "who", "history", "last_seq",
+        "heartbeat"}: history is the last 100 messages, or those after
         sequence number `since` (led by a gap event if more were missed); a `since` from
         another epoch (the room was created again: a chat-server restart, or the room was
         emptied and evicted) counts from the room's start."""
@@ -110,11 +112,12 @@ class ChatService:
         uri = callback_uri(callback)
         since = rules.check_seq(since, "since")
         epoch = None if epoch is None else rules.check_id(epoch, "epoch")
+        key = None if key is None else rules.check_id(key, "key")
         with self._lock:
             self._check_room_for(room, nick)
         token = secrets.token_urlsafe(18)
         outbox = Outbox(uri, f"{nick} ({room})", self.queue_limit, self.grace,
-                        on_drop=lambda reason: self._drop(token, reason))
+                        on_drop=lambda reason: self._drop(token, reason), key=key)
         try:
             outbox.connect(CONNECT_TIMEOUT)
         except Pyro4.errors.CommunicationError as exc:
