@@ -1,4 +1,4 @@
-"""A chat server: python -m chat [--name example.chat] [--grace SECONDS] [--queue EVENTS]
+"""A chat server: python -m chat [--name example.chat] [--data DIR] [--grace SECONDS] ...
 
 Serves chat rooms under a name (metadata kind "chat"), so several chat servers may run under
 different names. Subscribers join with a callback object and get every event of their room.
@@ -7,9 +7,12 @@ different names. Subscribers join with a callback object and get every event of 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from chat import peers
 from chat.service import GRACE, QUEUE_LIMIT, ChatService
+from chat.store import Store
 from pyrokit import cli, names
 from pyrokit.serving import Registration, Server
 
@@ -24,9 +27,20 @@ def positive(kind: type):
     return parse
 
 
+def default_data_dir() -> Path:
+    """$CHAT_DATA_DIR, else <state dir>/pyro-objects/chat (state dir: $XDG_STATE_HOME)."""
+    if os.environ.get("CHAT_DATA_DIR"):
+        return Path(os.environ["CHAT_DATA_DIR"])
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state / "pyro-objects" / "chat"
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--name", default=names.CHAT, help=f"name to register ({names.CHAT})")
+    parser.add_argument("--data", type=Path, help=f"where history and message ids are kept "
+                                                  f"(default $CHAT_DATA_DIR or "
+                                                  f"{default_data_dir()})")
     parser.add_argument("--grace", type=positive(float), default=GRACE,
                         help=f"seconds a subscriber may fail callbacks or miss heartbeats "
                              f"before it is dropped ({GRACE:g})")
@@ -37,7 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     cli.setup(args)
     peers.call_back_over_tls()
-    service = ChatService(grace=args.grace, queue_limit=args.queue)
+    service = ChatService(grace=args.grace, queue_limit=args.queue,
+                          store=Store(args.data or default_data_dir()))
     service.start()
     try:
         Server([Registration(args.name, service, frozenset({names.CHAT_KIND}))],

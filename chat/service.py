@@ -14,6 +14,7 @@ import Pyro4.errors
 from chat import rules
 from chat.delivery import Outbox
 from chat.room import Room
+from chat.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +77,10 @@ class ChatService:
     """
 
     def __init__(self, grace: float = GRACE, queue_limit: int = QUEUE_LIMIT,
-                 max_subscribers: int = MAX_SUBSCRIBERS, max_rooms: int = MAX_ROOMS) -> None:
+                 max_subscribers: int = MAX_SUBSCRIBERS, max_rooms: int = MAX_ROOMS,
+                 store: Store | None = None) -> None:
         self.grace, self.queue_limit = grace, queue_limit
+        self.store = store or Store()
         self.max_subscribers, self.max_rooms = max_subscribers, max_rooms
         self.rooms: dict[str, Room] = {}
         self.sessions: dict[str, Session] = {}
@@ -95,6 +98,7 @@ class ChatService:
                 session.outbox.close()
             self.sessions.clear()
             self.rooms.clear()
+            self.store.close()
 
     # --- remote methods ---------------------------------------------------------------------
 
@@ -106,8 +110,7 @@ class ChatService:
         Returns {"token", "room", "nick", "epoch", "who", "history", "last_seq",
         "heartbeat"}: history is the last 100 messages, or those after
         sequence number `since` (led by a gap event if more were missed); a `since` from
-        another epoch (the room was created again: a chat-server restart, or the room was
-        emptied and evicted) counts from the room's start."""
+        another epoch (the chat server's store was lost) counts from the room's start."""
         room, nick = rules.check_room(room), rules.check_nick(nick)
         uri = callback_uri(callback)
         since = rules.check_seq(since, "since")
@@ -166,7 +169,7 @@ class ChatService:
         text, message_id = rules.check_text(text), rules.check_id(message_id, "message_id")
         with self._lock:
             chat_room = self._room(room)
-            if message_id not in chat_room.posted and chat_room.holds(nick):
+            if chat_room.posted(message_id) is None and chat_room.holds(nick):
                 raise ValueError(f"nick {nick!r} is in room {chat_room.name!r}: post from "
                                  f"that session, or under another nick")
             seq, event = chat_room.post(nick, text, message_id)
@@ -213,8 +216,9 @@ class ChatService:
         return session
 
     def _room(self, name: str) -> Room:
-        """The room called `name` (regardless of case), created if need be; when there are
-        max_rooms already, the oldest empty one (and its history) makes way."""
+        """The room called `name` (regardless of case), in memory, loaded or created if need
+        be; when there are max_rooms in memory already, the oldest empty one makes way (its
+        history stays in the store)."""
         key = rules.nick_key(name)
         if key in self.rooms:
             return self.rooms[key]
@@ -224,7 +228,7 @@ class ChatService:
                 raise RuntimeError(f"the chat server has its maximum of {self.max_rooms} rooms, "
                                    f"none empty: join an existing room")
             del self.rooms[empty]
-        self.rooms[key] = Room(name)
+        self.rooms[key] = Room(name, self.store)
         return self.rooms[key]
 
     def _check_room_for(self, room: str, nick: str) -> Room:

@@ -251,9 +251,8 @@ def test_the_chat_server_exposes_only_the_chat_methods():
     assert exposed == {"join", "say", "post", "who", "ping", "leave"}
 
 
-def test_a_room_made_again_after_eviction_starts_a_new_epoch():
-    """A member coming back with `since` from before is given the new room from its start
-    (not refused for a `since` beyond the new room's last message)."""
+def test_a_room_evicted_from_memory_and_made_again_keeps_its_numbering_and_ids():
+    """Eviction only frees memory: the room comes back from the store, same epoch."""
     service = ChatService(max_rooms=2)
     service.post("ops", "ana", "one", "id-1")
     service.post("ops", "ana", "two", "id-2")
@@ -261,7 +260,23 @@ def test_a_room_made_again_after_eviction_starts_a_new_epoch():
     for name in ("junk0", "junk1"):
         service.post(name, "eve", "x", f"id-{name}")  # "ops", empty, makes way
     again = service._room("ops")
-    assert again is not old and again.epoch != old.epoch
-    service.post("ops", "bob", "new", "id-3")
-    with pytest.raises(ValueError, match="since must be at most"):
-        again.replay(2)  # what a rejoin with the old since alone would meet
+    assert again is not old and again.epoch == old.epoch
+    assert service.post("ops", "ana", "two", "id-2") == 2
+    assert service.post("ops", "bob", "three", "id-3") == 3
+    assert [e["seq"] for e in again.replay(1)] == [2, 3]
+
+
+@pytest.mark.timeout(90)
+def test_history_numbering_and_message_ids_survive_a_chat_server_restart(chat_system):
+    with proxy(chat_system, "example.chat") as chat:
+        assert [chat.post(ROOM, "bob", f"m{n}", f"id-{n}") for n in range(3)] == [1, 2, 3]
+        assert chat.post("other", "bob", "elsewhere", "id-0") == 1
+    chat_system.processes.pop("chat").kill()  # no clean shutdown: each post was committed
+    chat_system.start_chat("--grace", str(GRACE))
+    with proxy(chat_system, "example.chat") as chat:
+        assert chat.post(ROOM, "bob", "m2", "id-2") == 3   # a retry across the restart
+        assert chat.post(ROOM, "bob", "m3", "id-3") == 4   # numbering goes on
+        assert chat.post("other", "bob", "again", "id-1") == 2
+    _, report = start_crowd(chat_system, "crowd", ["ana"])
+    wait_until(lambda: received(report).get("ana", {}).get("seqs") == [1, 2, 3, 4], 10,
+               "ana to get the history kept across the restart")
