@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from chat import peers
-from chat.service import GRACE, QUEUE_LIMIT, ChatService
+from chat.service import GRACE, MAX_SUBSCRIBERS_PER_CLIENT, QUEUE_LIMIT, ChatService
 from chat.store import Store
 from pyrokit import cli, names
 from pyrokit.serving import Registration, Server
@@ -47,12 +47,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queue", type=positive(int), default=QUEUE_LIMIT,
                         help=f"events waiting for one subscriber before it is dropped "
                              f"({QUEUE_LIMIT})")
+    parser.add_argument("--per-client", type=positive(int), default=MAX_SUBSCRIBERS_PER_CLIENT,
+                        help=f"subscribers one client (TLS subject and address) may have "
+                             f"({MAX_SUBSCRIBERS_PER_CLIENT})")
     cli.add_server_options(parser)
     args = parser.parse_args(argv)
     cli.setup(args)
     peers.call_back_over_tls()
     service = ChatService(grace=args.grace, queue_limit=args.queue,
-                          store=Store(args.data or default_data_dir()))
+                          store=Store(args.data or default_data_dir()), per_client=args.per_client)
     service.start()
     try:
         Server([Registration(args.name, service, frozenset({names.CHAT_KIND}))],

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import Pyro4.util
 import pytest
 
-from chat.service import ChatService
+from chat.service import (
+    CONNECT_TIMEOUT,
+    JOINS_AT_ONCE_PER_CLIENT,
+    ChatService,
+)
 from chat.subscriber import Subscriber
 from pyrokit.processes import Process, python, wait_until
 from system.local import LocalSystem
 from tests import test_security
-from tests.support import name_server_of, proxy, run_client
+from tests.support import daemon_address, name_server_of, proxy, run_client
 
 GRACE = 3.0          # the chat server's: silent or failing subscribers are dropped after it
 DROP_TIMEOUT = 4 * GRACE
@@ -62,7 +69,10 @@ def post(chat, text: str, nick: str = "poster", room: str = ROOM) -> int:
 
 
 def test_200_subscribers_get_every_message_once_in_order_despite_slow_and_killed_ones(
-        chat_system):
+        own_system):
+    chat_system = own_system
+    chat_system.start_nameserver()
+    chat_system.start_chat("--grace", str(GRACE), "--per-client", "250")  # all on loopback
     healthy = [f"h{i:03}" for i in range(200)]
     reports = [start_crowd(chat_system, f"crowd{k}", healthy[k::4])[1] for k in range(4)]
     start_crowd(chat_system, "slow", ["slow"], "--slow", "5")
@@ -229,6 +239,101 @@ def test_subscribers_rejoin_after_a_chat_server_restart(chat_system):
     wait_until(lambda: all(r["seqs"] == [before, after] for r in received(report).values()), 10,
                "the message sent after the restart")
     assert all(r["entered"] == 2 for r in received(report).values())
+
+
+@pytest.fixture
+def callback():
+    """The URI of a plain Pyro4 callback object that takes every delivery."""
+    @Pyro4.expose
+    class Callback:
+        @Pyro4.oneway
+        def deliver(self, first, events, key=None):
+            pass
+
+    daemon = Pyro4.Daemon(host="127.0.0.1")
+    uri = daemon.register(Callback())
+    thread = threading.Thread(target=daemon.requestLoop, daemon=True)
+    thread.start()
+    yield uri
+    daemon.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def dead_callback():
+    """The URI of a callback at an address that takes connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)  # never accepted: the backlog fills, later connects hang
+    yield f"PYRO:obj@127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def proxy_from(system: LocalSystem, source: str) -> Pyro4.Proxy:
+    """A proxy to the chat server, connected from address `source`: another client, as far
+    as the chat server can tell."""
+    host, port = daemon_address(system, "example.chat")
+    chat = Pyro4.Proxy(f"PYRO:example.chat@{host}:{port}")
+    chat._pyroTimeout = 10
+    create = Pyro4.socketutil.createSocket
+
+    def from_source(*args, connect=None, **kwargs):
+        sock = create(*args, **kwargs)
+        sock.bind((source, 0))
+        sock.connect(connect)
+        return sock
+
+    Pyro4.socketutil.createSocket = from_source
+    try:
+        chat._pyroBind()
+    finally:
+        Pyro4.socketutil.createSocket = create
+    return chat
+
+
+@pytest.mark.timeout(60)
+def test_one_client_cannot_take_every_subscriber_slot(chat_system, callback):
+    with proxy(chat_system, "example.chat") as chat:
+        for n in range(50):  # the default share
+            chat.join(ROOM, f"n{n}", callback)
+        with pytest.raises(RuntimeError, match="at most 50 subscribers may join from one "
+                                               "client"):
+            chat.join(ROOM, "one-more", callback)
+        with proxy_from(chat_system, "127.0.0.2") as other:
+            assert other.join(ROOM, "other", callback)["who"][-1] == "other"
+
+
+def threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Threads:"))
+               .split()[1])
+
+
+@pytest.mark.timeout(60)
+def test_joins_whose_callback_never_answers_fail_fast_and_hold_up_no_one(
+        chat_system, callback, dead_callback):
+    pid = chat_system.processes["chat"].pid
+    before = threads(pid)
+    with proxy(chat_system, "example.chat") as flooder:
+        flooder._pyroBind()  # the metadata it reads sets which methods are oneway
+        flooder._pyroOneway.add("join")
+        for n in range(1000):
+            flooder.join(ROOM, f"f{n}", dead_callback)
+        flooder._pyroOneway.discard("join")
+        with pytest.raises(RuntimeError, match="joins of one client may wait"):
+            flooder.join(ROOM, "one-more", dead_callback)
+        peak = max(threads(pid) for _ in range(20) if not time.sleep(0.05))
+        with proxy_from(chat_system, "127.0.0.2") as other:
+            started = time.monotonic()
+            assert other.who(ROOM) == []
+            assert other.post(ROOM, "bob", "still served", uuid.uuid4().hex) == 1
+            assert other.join(ROOM, "ana", callback)["who"] == ["ana"]
+            assert time.monotonic() - started < 1.0
+            started = time.monotonic()
+            with pytest.raises(ValueError, match="callback must be reachable"):
+                other.join(ROOM, "late", dead_callback)
+            assert time.monotonic() - started < CONNECT_TIMEOUT + 1
+    assert peak <= before + JOINS_AT_ONCE_PER_CLIENT + 20, f"{before} threads, then {peak}"
 
 
 def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certificate(
