@@ -103,10 +103,10 @@ def test_ctrl_c_leaves_the_chat_with_exit_code_130(chat_system, tmp_path):
 @pytest.mark.parametrize("args, code, error", [
     (["say", "bob", "hello", "world"], 0, ""),
     (["say", "bob", "x" * 1001], 2, "error: text must be 1 to 1000 characters (got 1001)"),
-    (["say", "b b", "hi"], 2, "error: argument NICK: nick must be 1 to 32 letters"),
+    (["say", "b b", "hi"], 2, "error: argument NICK: nick must be 1 to 32 ASCII letters"),
     (["say", "bob", "hi", "--room", "#x"], 2, "error: argument --room: room must be 1 to"),
     (["say", "bob", "hi", "--id", "not ok"], 2, "error: argument --id: ID must be 1 to 64"),
-    (["chat", "a/b"], 2, "error: argument NICK: nick must be 1 to 32 letters"),
+    (["chat", "a/b"], 2, "error: argument NICK: nick must be 1 to 32 ASCII letters"),
 ])
 def test_say_posts_once_and_exits_with_the_clients_codes(chat_system, args, code, error):
     result = run_client(chat_system, *args)
