@@ -53,6 +53,20 @@ def main_thread_signals() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+class ServerCallersOnly(Pyro4.Daemon):
+    """A Pyro4 daemon that, under TLS, accepts connections only from callers presenting a
+    server certificate (the chat server): any other certificate of our CA is refused at
+    connect, before any call."""
+
+    def validateHandshake(self, conn, data):
+        if Pyro4.config.SSL:
+            role = peers.subject_of(conn.sock).get("organizationalUnitName")
+            if role != "server":
+                raise PermissionError(f"only the chat server may call a subscriber back (the "
+                                      f"caller presented OU={role}, not OU=server)")
+        return super().validateHandshake(conn, data)
+
+
 class CallbackDaemon:
     """One Pyro4 daemon per process, serving its subscribers' callback objects from a
     background thread, bound to `host` (default PYRO_HOST): the chat server must reach it."""
@@ -63,7 +77,7 @@ class CallbackDaemon:
         # in order, instead of a thread each.
         Pyro4.config.ONEWAY_THREADED = False
         with main_thread_signals():  # its worker threads too: they start with the daemon
-            self.daemon = Pyro4.Daemon(host=host, interface=CallbackDaemonObject)
+            self.daemon = ServerCallersOnly(host=host, interface=CallbackDaemonObject)
             self._thread = threading.Thread(target=self.daemon.requestLoop, name="callbacks",
                                             daemon=True)
             self._thread.start()

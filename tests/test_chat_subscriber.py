@@ -10,11 +10,17 @@ import threading
 import time
 
 import Pyro4
+import Pyro4.errors
 import pytest
 
+from chat import peers
 from chat.subscriber import Subscriber
 from pyrokit.processes import wait_until
 from pyrokit.proxy import Proxy
+from tests import test_security
+
+certs = test_security.certs            # fixtures: our CA's certificate directories,
+speak_tls = test_security.speak_tls    # and this process speaking TLS
 
 ROOM = "lobby"
 ARRIVAL_TIMEOUT = 5.0
@@ -190,3 +196,23 @@ def test_each_join_has_a_key_of_its_own():
         first.close()
         second.close()
 
+
+
+@pytest.mark.timeout(60)
+def test_under_tls_only_a_server_certificate_may_connect_to_a_callback_daemon(certs,
+                                                                             speak_tls):
+    speak_tls(certs / "ours" / "client", "client")   # the subscriber's host
+    ana = Joined()
+    try:
+        peers.call_back_over_tls()  # as the chat server does: no host name check
+        with ana.proxy() as holder_of_the_client_certificate, peers.calling_back():
+            with pytest.raises(Pyro4.errors.CommunicationError, match="OU=client"):
+                holder_of_the_client_certificate._pyroBind()
+        speak_tls(certs / "ours" / "127.0.0.1", "server")   # as the chat server calls back
+        peers.call_back_over_tls()
+        with ana.proxy() as server, peers.calling_back():
+            server._pyroBind()
+            server.deliver(1, [message(4)], ana.key)
+            ana.wait_for(lambda got: got[-1].get("seq") == 4, "message 4 from the server")
+    finally:
+        ana.close()
