@@ -184,7 +184,7 @@ class ChatService:
         text, message_id = rules.check_text(text), rules.check_id(message_id, "message_id")
         with self._lock:
             chat_room = self._room(room)
-            if chat_room.posted(message_id) is None and chat_room.holds(nick):
+            if chat_room.holds(nick) and chat_room.posted(message_id) is None:
                 raise ValueError(f"nick {nick!r} is in room {chat_room.name!r}: post from "
                                  f"that session, or under another nick")
             seq, event = chat_room.post(nick, text, message_id)

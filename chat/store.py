@@ -2,16 +2,24 @@
 restarts. Each post is committed before `say` or `post` returns.
 
 WAL with synchronous=NORMAL: a commit is in the operating system's hands when it returns, so
-it survives the chat server being killed; a power cut may lose the last commits.
+it survives the chat server being killed; a power cut may lose the last commits. Checkpoints
+(the writes that wait for the disk) run in a thread of their own, not in a post, which holds
+the chat service's lock.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sqlite3
+import threading
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 FILE = "chat.sqlite"
+CHECKPOINT_SECONDS = 0.5
+WAL_LIMIT = 64 * 1024 * 1024   # bytes the write-ahead log is cut back to after a checkpoint
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (
     key TEXT PRIMARY KEY,           -- the room's name, casefolded
@@ -43,10 +51,33 @@ class Store:
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         self.db.executescript(SCHEMA)
+        self._closed = threading.Event()
+        self._checkpointer = None
+        if directory is not None:
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(target=self._checkpoint, args=(path,),
+                                                  name="chat-checkpoints", daemon=True)
+            self._checkpointer.start()
 
     def close(self) -> None:
+        self._closed.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
         self.db.close()
+
+    def _checkpoint(self, path: str) -> None:
+        """Copy the write-ahead log into the database now and then, beside the writers."""
+        db = sqlite3.connect(path, isolation_level=None)
+        try:
+            while not self._closed.wait(CHECKPOINT_SECONDS):
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:  # busy now: the next round catches up
+                    log.debug("checkpoint failed: %s", exc)
+        finally:
+            db.close()
 
     def room(self, key: str, name: str) -> tuple[str, str, int]:
         """(name, epoch, last sequence number) of the room `key`, made if new."""
