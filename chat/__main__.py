@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 from pathlib import Path
 
 from chat import peers
 from chat.service import GRACE, MAX_SUBSCRIBERS_PER_CLIENT, QUEUE_LIMIT, ChatService
 from chat.store import Store
 from pyrokit import cli, names
+from pyrokit.errors import SetupError
 from pyrokit.serving import Registration, Server
 
 
@@ -54,8 +56,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     cli.setup(args)
     peers.call_back_over_tls()
-    service = ChatService(grace=args.grace, queue_limit=args.queue,
-                          store=Store(args.data or default_data_dir()), per_client=args.per_client)
+    data = args.data or default_data_dir()
+    try:
+        store = Store(data)
+    except (OSError, sqlite3.Error) as exc:
+        raise SetupError(f"cannot keep the chat store in {data}: {exc}",
+                         "pick another --data directory (or CHAT_DATA_DIR)") from exc
+    service = ChatService(grace=args.grace, queue_limit=args.queue, store=store,
+                          per_client=args.per_client)
     service.start()
     try:
         Server([Registration(args.name, service, frozenset({names.CHAT_KIND}))],

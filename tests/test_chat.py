@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -362,6 +363,17 @@ def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certif
 def test_the_chat_server_exposes_only_the_chat_methods():
     exposed = Pyro4.util.get_exposed_members(ChatService(), only_exposed=True)["methods"]
     assert exposed == {"join", "say", "post", "who", "ping", "leave"}
+
+
+@pytest.mark.timeout(30)
+def test_a_chat_server_whose_data_directory_cannot_be_used_says_so(tmp_path):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("not a directory")
+    result = subprocess.run(python("-m", "chat", "--data", str(occupied)), capture_output=True,
+                            text=True, timeout=20)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot keep the chat store in {occupied}: ")
+    assert "hint: pick another --data directory" in result.stderr
 
 
 def test_a_room_evicted_from_memory_and_made_again_keeps_its_numbering_and_ids():
