@@ -7,6 +7,8 @@ import Pyro4
 from chat.peers import subject_of
 
 LOCAL = "local"  # this process's own calls, outside any remote call
+SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",
+               "countryName": "C", "localityName": "L", "stateOrProvinceName": "ST"}
 
 
 def caller() -> str:
@@ -24,4 +26,5 @@ def caller() -> str:
         subject = subject_of(connection.sock)
     except (AttributeError, ValueError, OSError):  # closed meanwhile
         subject = {}
-    return ",".join(f"{key}={value}" for key, value in subject.items()) + "@" + host
+    return ",".join(f"{SHORT_NAMES.get(key, key)}={value}"
+                    for key, value in subject.items()) + "@" + host

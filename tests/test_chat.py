@@ -23,7 +23,7 @@ from chat.service import (
     JOINS_AT_ONCE_PER_CLIENT,
     ChatService,
 )
-from chat.subscriber import Subscriber
+from chat.subscriber import CallbackDaemon, Subscriber
 from pyrokit.processes import Process, python, wait_until
 from system.local import LocalSystem
 from tests import test_security
@@ -358,6 +358,32 @@ def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certif
     wait_until(lambda: received(report).get("ana", {}).get("seqs") == [1], 10,
                "ana to get the message")
 
+
+@pytest.mark.timeout(90)
+def test_with_tls_a_client_is_its_certificate_subject_and_address(own_system, certs,
+                                                                  speak_tls):
+    speak_tls(certs / "ours" / "client", "client")
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "127.0.0.1")
+    own_system.start_nameserver()
+    own_system.start_chat("--per-client", "2")
+    daemon = CallbackDaemon()
+    try:
+        @Pyro4.expose
+        class Callback:
+            @Pyro4.oneway
+            def deliver(self, first, events, key=None):
+                pass
+
+        uri = daemon.register(Callback())
+        with proxy(own_system, "example.chat") as chat:
+            chat.join(ROOM, "ana", uri)
+            chat.join(ROOM, "bob", uri)
+            with pytest.raises(RuntimeError, match=r"at most 2 subscribers may join from one "
+                                                   r"client \(O=pyro-objects,OU=client,"
+                                                   r"CN=client@127\.0\.0\.1\)"):
+                chat.join(ROOM, "cy", uri)
+    finally:
+        daemon.close()
 
 
 def test_the_chat_server_exposes_only_the_chat_methods():
