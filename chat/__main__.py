@@ -1,4 +1,4 @@
-"""A chat server: python -m chat [--name example.chat] [--data DIR] [--grace SECONDS] ...
+"""A chat server: python -m pyro_objects.chat [--name example.chat] [--data DIR] [--grace SECONDS] ...
 
 Serves chat rooms under a name (metadata kind "chat"), so several chat servers may run under
 different names. Subscribers join with a callback object and get every event of their room.
@@ -11,12 +11,12 @@ import os
 import sqlite3
 from pathlib import Path
 
-from chat import peers
-from chat.service import GRACE, MAX_SUBSCRIBERS_PER_CLIENT, QUEUE_LIMIT, ChatService
-from chat.store import Store
-from pyrokit import cli, names
-from pyrokit.errors import SetupError
-from pyrokit.serving import Registration, Server
+from pyro_objects.chat import peers
+from pyro_objects.chat.service import GRACE, MAX_SUBSCRIBERS_PER_CLIENT, QUEUE_LIMIT, ChatService
+from pyro_objects.chat.store import Store
+from pyro_objects import cli, names
+from pyro_objects.errors import SetupError
+from pyro_objects.serving import Registration, Server
 
 
 def positive(kind: type):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import Pyro4
 
-from chat.peers import subject_of
+from pyro_objects.chat.peers import subject_of
 
 LOCAL = "local"  # this process's own calls, outside any remote call
 SHORT_NAMES = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU",

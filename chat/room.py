@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from chat.rules import nick_key
-from chat.store import Store
+from pyro_objects.chat.rules import nick_key
+from pyro_objects.chat.store import Store
 
 HISTORY = 100             # messages a room holds in memory for those who join or come back
 

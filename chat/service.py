@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import Pyro4
 import Pyro4.errors
 
-from chat import rules
-from chat.callers import caller
-from chat.delivery import Outbox
-from chat.room import Room
-from chat.store import Store
+from pyro_objects.chat import rules
+from pyro_objects.chat.callers import caller
+from pyro_objects.chat.delivery import Outbox
+from pyro_objects.chat.room import Room
+from pyro_objects.chat.store import Store
 
 log = logging.getLogger(__name__)
 

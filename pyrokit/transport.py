@@ -12,7 +12,7 @@ silent) connections deny everyone else. This server keeps Pyro4's model and adds
 - eviction when full: a new connection that finds every worker taken closes the connections
   that have waited longest for their clients (never one whose call is running) and takes a
   freed worker. A proxy whose idle connection was closed reconnects before its next call
-  (pyrokit.proxy), so legitimate clients do not notice.
+  (pyro_objects.proxy), so legitimate clients do not notice.
 """
 
 from __future__ import annotations

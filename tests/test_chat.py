@@ -1,7 +1,7 @@
 """Chat rooms: fan-out to 200 subscribers, slow, stalled and killed ones, at-most-once posts,
 rejoining with `since`, nick rules, bad input, a chat-server restart, callbacks over TLS.
 
-Subscribers run in `python -m chat.crowd` processes, which report what each one received.
+Subscribers run in `python -m pyro_objects.chat.crowd` processes, which report what each one received.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from pathlib import Path
 import Pyro4.util
 import pytest
 
-from chat.service import (
+from pyro_objects.chat.service import (
     CONNECT_TIMEOUT,
     JOINS_AT_ONCE_PER_CLIENT,
     ChatService,
 )
-from chat.subscriber import CallbackDaemon, Subscriber
-from pyrokit.processes import Process, python, wait_until
-from system.local import LocalSystem
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects.processes import Process, python, wait_until
+from pyro_objects.system.local import LocalSystem
 from tests import test_security
 from tests.support import daemon_address, name_server_of, proxy, run_client
 
@@ -49,7 +49,7 @@ def start_crowd(system: LocalSystem, label: str, nicks: list[str], *extra: str,
                 room: str = ROOM) -> tuple[Process, Path]:
     """A chat.crowd process of subscribers `nicks`, ready once all have joined."""
     report = system.workdir / f"{label}.json"
-    args = python("-m", "chat.crowd", "--nicks", ",".join(nicks), "--room", room,
+    args = python("-m", "pyro_objects.chat.crowd", "--nicks", ",".join(nicks), "--room", room,
                   "--report", str(report), *extra)
     process = system.start(label, args,
                            ready=lambda: f"joined {len(nicks)}" in system.processes[label].log())
@@ -395,7 +395,7 @@ def test_the_chat_server_exposes_only_the_chat_methods():
 def test_a_chat_server_whose_data_directory_cannot_be_used_says_so(tmp_path):
     occupied = tmp_path / "a-file"
     occupied.write_text("not a directory")
-    result = subprocess.run(python("-m", "chat", "--data", str(occupied)), capture_output=True,
+    result = subprocess.run(python("-m", "pyro_objects.chat", "--data", str(occupied)), capture_output=True,
                             text=True, timeout=20)
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: cannot keep the chat store in {occupied}: ")

@@ -13,10 +13,10 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from chat import peers
-from chat.subscriber import Subscriber
-from pyrokit.processes import wait_until
-from pyrokit.proxy import Proxy
+from pyro_objects.chat import peers
+from pyro_objects.chat.subscriber import Subscriber
+from pyro_objects.processes import wait_until
+from pyro_objects.proxy import Proxy
 from tests import test_security
 
 certs = test_security.certs            # fixtures: our CA's certificate directories,
@@ -162,7 +162,7 @@ def test_a_batch_sent_again_is_handed_on_once(ana):
 def test_a_plain_pyro4_callback_without_a_key_still_works():
     """A subscriber written with plain Pyro4 (deliver(first, events)) keeps getting events
     from a chat server: the key is optional in join, and then not sent."""
-    from chat.delivery import Outbox
+    from pyro_objects.chat.delivery import Outbox
 
     got: list = []
 

@@ -7,7 +7,7 @@ import time
 import Pyro4.message
 import pytest
 
-from pyrokit.processes import wait_until
+from pyro_objects.processes import wait_until
 from tests.support import closed_by_peer, daemon_address, proxy
 
 HELD = 2000

@@ -6,8 +6,8 @@ import subprocess
 import Pyro4
 import Pyro4.errors
 
-from pyrokit.processes import free_port, wait_until
-from system.local import HOST, ROOT
+from pyro_objects.processes import free_port, wait_until
+from pyro_objects.system.local import HOST, ROOT
 
 NAMESERVER = str(ROOT / "nameserver.sh")
 
