@@ -64,7 +64,7 @@ class Bench:
     def __init__(self, system: LocalSystem, count: int, slow: int = 0) -> None:
         self.system, self.count = system, count
         system.start_nameserver()
-        system.start_chat()
+        system.start_chat("--per-client", str(count + slow))  # all of them on loopback
         nicks = [f"s{i}" for i in range(count)]
         groups = [(nicks[i:i + PER_PROCESS], ()) for i in range(0, count, PER_PROCESS)]
         groups += [([f"slow{i}"], ("--slow", str(SLOW_SECONDS))) for i in range(slow)]

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
+import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
 
 import Pyro4.util
 import pytest
 
-from pyro_objects.chat.service import ChatService
-from pyro_objects.chat.subscriber import Subscriber
+from pyro_objects.chat.service import (
+    CONNECT_TIMEOUT,
+    JOINS_AT_ONCE_PER_CLIENT,
+    ChatService,
+)
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
 from pyro_objects.processes import Process, python, wait_until
 from pyro_objects.system.local import LocalSystem
 from tests import test_security
-from tests.support import name_server_of, proxy, run_client
+from tests.support import daemon_address, name_server_of, proxy, run_client
 
 GRACE = 3.0          # the chat server's: silent or failing subscribers are dropped after it
 DROP_TIMEOUT = 4 * GRACE
@@ -62,7 +70,10 @@ def post(chat, text: str, nick: str = "poster", room: str = ROOM) -> int:
 
 
 def test_200_subscribers_get_every_message_once_in_order_despite_slow_and_killed_ones(
-        chat_system):
+        own_system):
+    chat_system = own_system
+    chat_system.start_nameserver()
+    chat_system.start_chat("--grace", str(GRACE), "--per-client", "250")  # all on loopback
     healthy = [f"h{i:03}" for i in range(200)]
     reports = [start_crowd(chat_system, f"crowd{k}", healthy[k::4])[1] for k in range(4)]
     start_crowd(chat_system, "slow", ["slow"], "--slow", "5")
@@ -139,6 +150,14 @@ BAD_CALLS = [
     ("join", ("r" * 33, "ana", "PYRO:o@127.0.0.1:1"), ValueError, "room must be 1 to 32"),
     ("join", (ROOM, "", "PYRO:o@127.0.0.1:1"), ValueError, "nick must be 1 to 32"),
     ("join", (ROOM, "<b>", "PYRO:o@127.0.0.1:1"), ValueError, "nick must be 1 to 32"),
+    # Nicks and rooms that look like another: ASCII only (Cyrillic a, full-width ana).
+    ("join", (ROOM, "\u0430na", "PYRO:o@127.0.0.1:1"), ValueError,
+     "nick must be 1 to 32 ASCII letters"),
+    ("join", (ROOM, "\uff41\uff4e\uff41", "PYRO:o@127.0.0.1:1"), ValueError,
+     "nick must be 1 to 32 ASCII letters"),
+    ("post", (ROOM, "\u0430na", "hi", "id-1"), ValueError, "nick must be 1 to 32 ASCII"),
+    ("post", ("lobb\u0443", "bob", "hi", "id-1"), ValueError, "room must be 1 to 32 ASCII"),
+    ("who", ("\uff4c\uff4f\uff42\uff42\uff59",), ValueError, "room must be 1 to 32 ASCII"),
     ("join", (ROOM, "ana", 42), TypeError, "callback must be a Pyro4 proxy or a PYRO: URI"),
     ("join", (ROOM, "ana", "PYRONAME:x"), ValueError, "callback must be a PYRO:object@host:port"),
     ("join", (ROOM, "ana", "PYRO:o@./u:/tmp/socket"), ValueError,
@@ -231,6 +250,101 @@ def test_subscribers_rejoin_after_a_chat_server_restart(chat_system):
     assert all(r["entered"] == 2 for r in received(report).values())
 
 
+@pytest.fixture
+def callback():
+    """The URI of a plain Pyro4 callback object that takes every delivery."""
+    @Pyro4.expose
+    class Callback:
+        @Pyro4.oneway
+        def deliver(self, first, events, key=None):
+            pass
+
+    daemon = Pyro4.Daemon(host="127.0.0.1")
+    uri = daemon.register(Callback())
+    thread = threading.Thread(target=daemon.requestLoop, daemon=True)
+    thread.start()
+    yield uri
+    daemon.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def dead_callback():
+    """The URI of a callback at an address that takes connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)  # never accepted: the backlog fills, later connects hang
+    yield f"PYRO:obj@127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def proxy_from(system: LocalSystem, source: str) -> Pyro4.Proxy:
+    """A proxy to the chat server, connected from address `source`: another client, as far
+    as the chat server can tell."""
+    host, port = daemon_address(system, "example.chat")
+    chat = Pyro4.Proxy(f"PYRO:example.chat@{host}:{port}")
+    chat._pyroTimeout = 10
+    create = Pyro4.socketutil.createSocket
+
+    def from_source(*args, connect=None, **kwargs):
+        sock = create(*args, **kwargs)
+        sock.bind((source, 0))
+        sock.connect(connect)
+        return sock
+
+    Pyro4.socketutil.createSocket = from_source
+    try:
+        chat._pyroBind()
+    finally:
+        Pyro4.socketutil.createSocket = create
+    return chat
+
+
+@pytest.mark.timeout(60)
+def test_one_client_cannot_take_every_subscriber_slot(chat_system, callback):
+    with proxy(chat_system, "example.chat") as chat:
+        for n in range(50):  # the default share
+            chat.join(ROOM, f"n{n}", callback)
+        with pytest.raises(RuntimeError, match="at most 50 subscribers may join from one "
+                                               "client"):
+            chat.join(ROOM, "one-more", callback)
+        with proxy_from(chat_system, "127.0.0.2") as other:
+            assert other.join(ROOM, "other", callback)["who"][-1] == "other"
+
+
+def threads(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("Threads:"))
+               .split()[1])
+
+
+@pytest.mark.timeout(60)
+def test_joins_whose_callback_never_answers_fail_fast_and_hold_up_no_one(
+        chat_system, callback, dead_callback):
+    pid = chat_system.processes["chat"].pid
+    before = threads(pid)
+    with proxy(chat_system, "example.chat") as flooder:
+        flooder._pyroBind()  # the metadata it reads sets which methods are oneway
+        flooder._pyroOneway.add("join")
+        for n in range(1000):
+            flooder.join(ROOM, f"f{n}", dead_callback)
+        flooder._pyroOneway.discard("join")
+        with pytest.raises(RuntimeError, match="joins of one client may wait"):
+            flooder.join(ROOM, "one-more", dead_callback)
+        peak = max(threads(pid) for _ in range(20) if not time.sleep(0.05))
+        with proxy_from(chat_system, "127.0.0.2") as other:
+            started = time.monotonic()
+            assert other.who(ROOM) == []
+            assert other.post(ROOM, "bob", "still served", uuid.uuid4().hex) == 1
+            assert other.join(ROOM, "ana", callback)["who"] == ["ana"]
+            assert time.monotonic() - started < 1.0
+            started = time.monotonic()
+            with pytest.raises(ValueError, match="callback must be reachable"):
+                other.join(ROOM, "late", dead_callback)
+            assert time.monotonic() - started < CONNECT_TIMEOUT + 1
+    assert peak <= before + JOINS_AT_ONCE_PER_CLIENT + 20, f"{before} threads, then {peak}"
+
+
 def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certificate(
         own_system, certs, speak_tls):
     speak_tls(certs / "ours" / "client", "client")
@@ -245,15 +359,51 @@ def test_with_tls_the_chat_server_calls_back_a_subscriber_with_the_client_certif
                "ana to get the message")
 
 
+@pytest.mark.timeout(90)
+def test_with_tls_a_client_is_its_certificate_subject_and_address(own_system, certs,
+                                                                  speak_tls):
+    speak_tls(certs / "ours" / "client", "client")
+    own_system.env["TLS_DIR"] = str(certs / "ours" / "127.0.0.1")
+    own_system.start_nameserver()
+    own_system.start_chat("--per-client", "2")
+    daemon = CallbackDaemon()
+    try:
+        @Pyro4.expose
+        class Callback:
+            @Pyro4.oneway
+            def deliver(self, first, events, key=None):
+                pass
+
+        uri = daemon.register(Callback())
+        with proxy(own_system, "example.chat") as chat:
+            chat.join(ROOM, "ana", uri)
+            chat.join(ROOM, "bob", uri)
+            with pytest.raises(RuntimeError, match=r"at most 2 subscribers may join from one "
+                                                   r"client \(O=pyro-objects,OU=client,"
+                                                   r"CN=client@127\.0\.0\.1\)"):
+                chat.join(ROOM, "cy", uri)
+    finally:
+        daemon.close()
+
 
 def test_the_chat_server_exposes_only_the_chat_methods():
     exposed = Pyro4.util.get_exposed_members(ChatService(), only_exposed=True)["methods"]
     assert exposed == {"join", "say", "post", "who", "ping", "leave"}
 
 
-def test_a_room_made_again_after_eviction_starts_a_new_epoch():
-    """A member coming back with `since` from before is given the new room from its start
-    (not refused for a `since` beyond the new room's last message)."""
+@pytest.mark.timeout(30)
+def test_a_chat_server_whose_data_directory_cannot_be_used_says_so(tmp_path):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("not a directory")
+    result = subprocess.run(python("-m", "pyro_objects.chat", "--data", str(occupied)),
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot keep the chat store in {occupied}: ")
+    assert "hint: pick another --data directory" in result.stderr
+
+
+def test_a_room_evicted_from_memory_and_made_again_keeps_its_numbering_and_ids():
+    """Eviction only frees memory: the room comes back from the store, same epoch."""
     service = ChatService(max_rooms=2)
     service.post("ops", "ana", "one", "id-1")
     service.post("ops", "ana", "two", "id-2")
@@ -261,7 +411,23 @@ def test_a_room_made_again_after_eviction_starts_a_new_epoch():
     for name in ("junk0", "junk1"):
         service.post(name, "eve", "x", f"id-{name}")  # "ops", empty, makes way
     again = service._room("ops")
-    assert again is not old and again.epoch != old.epoch
-    service.post("ops", "bob", "new", "id-3")
-    with pytest.raises(ValueError, match="since must be at most"):
-        again.replay(2)  # what a rejoin with the old since alone would meet
+    assert again is not old and again.epoch == old.epoch
+    assert service.post("ops", "ana", "two", "id-2") == 2
+    assert service.post("ops", "bob", "three", "id-3") == 3
+    assert [e["seq"] for e in again.replay(1)] == [2, 3]
+
+
+@pytest.mark.timeout(90)
+def test_history_numbering_and_message_ids_survive_a_chat_server_restart(chat_system):
+    with proxy(chat_system, "example.chat") as chat:
+        assert [chat.post(ROOM, "bob", f"m{n}", f"id-{n}") for n in range(3)] == [1, 2, 3]
+        assert chat.post("other", "bob", "elsewhere", "id-0") == 1
+    chat_system.processes.pop("chat").kill()  # no clean shutdown: each post was committed
+    chat_system.start_chat("--grace", str(GRACE))
+    with proxy(chat_system, "example.chat") as chat:
+        assert chat.post(ROOM, "bob", "m2", "id-2") == 3   # a retry across the restart
+        assert chat.post(ROOM, "bob", "m3", "id-3") == 4   # numbering goes on
+        assert chat.post("other", "bob", "again", "id-1") == 2
+    _, report = start_crowd(chat_system, "crowd", ["ana"])
+    wait_until(lambda: received(report).get("ana", {}).get("seqs") == [1, 2, 3, 4], 10,
+               "ana to get the history kept across the restart")

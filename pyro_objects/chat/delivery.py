@@ -42,14 +42,16 @@ class CallbackProxy(Proxy):
 class Outbox:
     """Events for one subscriber, sent in order as `deliver(first, events)`, where `first`
     numbers the batch's first event (1, 2, ... per subscriber), so that a batch sent again
-    after a failure is recognised by the subscriber.
+    after a failure is recognised by the subscriber; with the `key` the subscriber gave at
+    its join, if any, as a third argument, so that it can tell the chat server from a forger.
 
     A subscriber whose callbacks fail for `grace` seconds is given up: `on_drop(reason)`.
     """
 
     def __init__(self, uri: str | Pyro4.URI, label: str, limit: int, grace: float,
-                 on_drop: Callable[[str], None]) -> None:
+                 on_drop: Callable[[str], None], key: str | None = None) -> None:
         self.uri, self.label, self.limit, self.grace = uri, label, limit, grace
+        self.key = key
         self.on_drop = on_drop
         self.proxy = CallbackProxy(uri)
         self.queue: deque[dict] = deque()
@@ -124,7 +126,7 @@ class Outbox:
                 if self.proxy._pyroConnection is None:
                     self.connect(self.grace)
                 with calling_back():
-                    self.proxy.deliver(self.sent + 1, batch)
+                    self.proxy.deliver(self.sent + 1, batch, *([self.key] if self.key else []))
                 self.sent += len(batch)
                 return True
             except Pyro4.errors.CommunicationError as exc:

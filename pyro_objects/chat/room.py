@@ -1,4 +1,5 @@
-"""A chat room without any networking: who is present, numbered messages, recent history.
+"""A chat room without any networking: who is present, numbered messages, recent history
+(the messages themselves and their ids are kept in a chat.store.Store).
 
 Events are plain dicts, as they travel to subscribers:
   {"kind": "message", "room", "seq", "nick", "text", "time"}   numbered 1, 2, ... per room
@@ -8,29 +9,28 @@ Events are plain dicts, as they travel to subscribers:
 
 from __future__ import annotations
 
-import secrets
 import time
-from collections import OrderedDict, deque
+from collections import deque
 
 from pyro_objects.chat.rules import nick_key
+from pyro_objects.chat.store import Store
 
-HISTORY = 100             # messages a room holds for those who join or come back
-REMEMBERED_IDS = 10_000   # message ids a room remembers, so that a retried say posts once
+HISTORY = 100             # messages a room holds in memory for those who join or come back
 
 
 class Room:
-    """Members by nick (unique regardless of case), numbered messages and their history."""
+    """Members by nick (unique regardless of case), numbered messages and their recent
+    history; the room `name` as `store` keeps it (a new store in memory by default)."""
 
-    def __init__(self, name: str, history: int = HISTORY) -> None:
-        self.name = name
-        # Sequence numbers count from this room's creation: a room dropped (empty, evicted)
-        # and created again, or a restarted chat server, starts a new epoch.
-        self.epoch = secrets.token_hex(8)
-        self.history: deque[dict] = deque(maxlen=history)
-        self.last_seq = 0
+    def __init__(self, name: str, store: Store | None = None, history: int = HISTORY) -> None:
+        self.key = nick_key(name)
+        self.store = store or Store()
+        # Sequence numbers count from the room's first use in `store`: a new epoch only if
+        # the store was lost.
+        self.name, self.epoch, self.last_seq = self.store.room(self.key, name)
+        self.history: deque[dict] = deque(self.store.recent(self.key, history), maxlen=history)
         self.members: dict[str, object] = {}            # nick key -> the member
         self.nicks: dict[str, str] = {}                 # nick key -> nick as given
-        self.posted: OrderedDict[str, tuple[str, int]] = OrderedDict()  # id -> (nick key, seq)
 
     def __len__(self) -> int:
         return len(self.members)
@@ -62,19 +62,22 @@ class Room:
         """Number and keep a message: (seq, event). A message id seen before posts nothing:
         (the first post's seq, None). ValueError if another nick used that id."""
         key = nick_key(nick)
-        if message_id in self.posted:
-            poster, seq = self.posted[message_id]
+        seen = self.posted(message_id)
+        if seen is not None:
+            poster, seq = seen
             if poster != key:
                 raise ValueError(f"message_id {message_id!r} was used by another nick")
             return seq, None
-        self.last_seq += 1
-        event = {"kind": "message", "room": self.name, "seq": self.last_seq, "nick": nick,
+        event = {"kind": "message", "room": self.name, "seq": self.last_seq + 1, "nick": nick,
                  "text": text, "time": time.time()}
+        self.store.add(self.key, message_id, key, event)
+        self.last_seq += 1
         self.history.append(event)
-        self.posted[message_id] = (key, self.last_seq)
-        if len(self.posted) > REMEMBERED_IDS:
-            self.posted.popitem(last=False)
         return self.last_seq, event
+
+    def posted(self, message_id: str) -> tuple[str, int] | None:
+        """(the poster's nick key, seq) if `message_id` was posted here."""
+        return self.store.posted(self.key, message_id)
 
     def replay(self, since: int | None) -> list[dict]:
         """The held history (since None), or the messages after `since`, led by a gap event

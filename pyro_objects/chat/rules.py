@@ -8,7 +8,7 @@ MAX_NAME_CHARS = 32          # a room or a nick
 MAX_TEXT_CHARS = 1000        # a message (100 of them, the history, fit in one Pyro4 message)
 MAX_ID_CHARS = 64            # a message id or a session token
 MAX_SEQ = 2**53              # sequence numbers stay exact in every serializer
-NAME_PUNCTUATION = "-_."
+NAME_CHARS = frozenset(string.ascii_letters + string.digits + "-_.")
 ID_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
 SHOWN_CHARS = 40             # of a refused value, quoted in the error message
 
@@ -26,12 +26,12 @@ def _string(value: object, what: str) -> str:
 
 
 def check_name(value: object, what: str) -> str:
-    """A room or a nick: 1 to 32 letters, digits, '-', '_' or '.'."""
+    """A room or a nick: 1 to 32 ASCII letters, digits, '-', '_' or '.'. ASCII only, so that
+    no two names look alike but differ (Cyrillic 'а' or full-width 'ａ' beside 'a')."""
     name = _string(value, what)
-    if not 1 <= len(name) <= MAX_NAME_CHARS or not all(
-            char.isalnum() or char in NAME_PUNCTUATION for char in name):
-        raise ValueError(f"{what} must be 1 to {MAX_NAME_CHARS} letters, digits, '-', '_' or "
-                         f"'.' (got {shown(name)})")
+    if not 1 <= len(name) <= MAX_NAME_CHARS or not NAME_CHARS.issuperset(name):
+        raise ValueError(f"{what} must be 1 to {MAX_NAME_CHARS} ASCII letters, digits, '-', '_' "
+                         f"or '.' (got {shown(name)})")
     return name
 
 
@@ -44,8 +44,8 @@ def check_nick(value: object) -> str:
 
 
 def nick_key(nick: str) -> str:
-    """Nicks are unique regardless of case: 'Ana' and 'ana' are the same person."""
-    return nick.casefold()
+    """Nicks (and rooms) are unique regardless of case: 'Ana' and 'ana' are the same."""
+    return nick.lower()
 
 
 def check_text(value: object) -> str:

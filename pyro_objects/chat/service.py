@@ -6,22 +6,27 @@ import logging
 import secrets
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import Pyro4
 import Pyro4.errors
 
 from pyro_objects.chat import rules
+from pyro_objects.chat.callers import caller
 from pyro_objects.chat.delivery import Outbox
 from pyro_objects.chat.room import Room
+from pyro_objects.chat.store import Store
 
 log = logging.getLogger(__name__)
 
 GRACE = 10.0              # seconds a subscriber may fail callbacks or miss heartbeats
 QUEUE_LIMIT = 1000        # events waiting for one subscriber before it is dropped
 MAX_SUBSCRIBERS = 500     # each has a sender thread and a connection to the server
+MAX_SUBSCRIBERS_PER_CLIENT = 50   # one client identity's share (the web console needs 32)
+JOINS_AT_ONCE_PER_CLIENT = 16     # joins of one client waiting to reach their callbacks
 MAX_ROOMS = 1000
-CONNECT_TIMEOUT = 5.0     # to reach a new subscriber's callback object at join
+CONNECT_TIMEOUT = 3.0     # to reach a new subscriber's callback object at join
 HEARTBEATS_PER_GRACE = 4
 MAX_URI_CHARS = 300
 NAT_HINT = ("a subscriber must be reachable at the address its daemon binds (PYRO_HOST); one "
@@ -34,6 +39,7 @@ class Session:
     room: Room
     nick: str
     outbox: Outbox
+    client: str
     last_heard: float = field(default_factory=time.monotonic)
 
     @property
@@ -76,9 +82,14 @@ class ChatService:
     """
 
     def __init__(self, grace: float = GRACE, queue_limit: int = QUEUE_LIMIT,
-                 max_subscribers: int = MAX_SUBSCRIBERS, max_rooms: int = MAX_ROOMS) -> None:
+                 max_subscribers: int = MAX_SUBSCRIBERS, max_rooms: int = MAX_ROOMS,
+                 store: Store | None = None,
+                 per_client: int = MAX_SUBSCRIBERS_PER_CLIENT) -> None:
         self.grace, self.queue_limit = grace, queue_limit
+        self.store = store or Store()
         self.max_subscribers, self.max_rooms = max_subscribers, max_rooms
+        self.per_client = per_client
+        self.joining: Counter[str] = Counter()  # client -> joins reaching their callbacks
         self.rooms: dict[str, Room] = {}
         self.sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -95,39 +106,49 @@ class ChatService:
                 session.outbox.close()
             self.sessions.clear()
             self.rooms.clear()
+            self.store.close()
 
     # --- remote methods ---------------------------------------------------------------------
 
     @Pyro4.expose
-    def join(self, room, nick, callback, since=None, epoch=None):
+    def join(self, room, nick, callback, since=None, epoch=None, key=None):
         """Enter `room` as `nick` (unique in the room, regardless of case); events are sent to
-        `callback`'s deliver(first, events). Returns {"token", "room", "nick", "epoch", "who",
-        "history", "last_seq", "heartbeat"}: history is the last 100 messages, or those after
+        `callback`'s deliver(first, events), or deliver(first, events, key) when a `key` is
+        given (a secret of the subscriber's: its callback refuses calls without it).
+        Returns {"token", "room", "nick", "epoch", "who", "history", "last_seq",
+        "heartbeat"}: history is the last 100 messages, or those after
         sequence number `since` (led by a gap event if more were missed); a `since` from
-        another epoch (the room was created again: a chat-server restart, or the room was
-        emptied and evicted) counts from the room's start."""
+        another epoch (the chat server's store was lost) counts from the room's start."""
         room, nick = rules.check_room(room), rules.check_nick(nick)
         uri = callback_uri(callback)
         since = rules.check_seq(since, "since")
         epoch = None if epoch is None else rules.check_id(epoch, "epoch")
+        key = None if key is None else rules.check_id(key, "key")
+        client = caller()
         with self._lock:
-            self._check_room_for(room, nick)
+            self._check_room_for(room, nick, client)
+            if self.joining[client] >= JOINS_AT_ONCE_PER_CLIENT:
+                raise RuntimeError(f"at most {JOINS_AT_ONCE_PER_CLIENT} joins of one client may "
+                                   f"wait for their callbacks at once: try again later")
+            self.joining[client] += 1
         token = secrets.token_urlsafe(18)
         outbox = Outbox(uri, f"{nick} ({room})", self.queue_limit, self.grace,
-                        on_drop=lambda reason: self._drop(token, reason))
+                        on_drop=lambda reason: self._drop(token, reason), key=key)
         try:
             outbox.connect(CONNECT_TIMEOUT)
         except Pyro4.errors.CommunicationError as exc:
             raise ValueError(f"callback must be reachable from the chat server ({uri.host}:"
                              f"{uri.port} is not: {exc}); {NAT_HINT}") from None
-        token = secrets.token_urlsafe(18)
+        finally:
+            with self._lock:
+                self.joining -= Counter({client: 1})
         try:
             with self._lock:
-                chat_room = self._check_room_for(room, nick)
+                chat_room = self._check_room_for(room, nick, client)
                 if epoch is not None and epoch != chat_room.epoch and since is not None:
                     since = 0
                 history = chat_room.replay(since)
-                session = Session(token, chat_room, nick, outbox)
+                session = Session(token, chat_room, nick, outbox, client)
                 joined = chat_room.add(nick, session)
                 self.sessions[token] = session
                 self._publish(chat_room, joined, besides=session)
@@ -163,7 +184,7 @@ class ChatService:
         text, message_id = rules.check_text(text), rules.check_id(message_id, "message_id")
         with self._lock:
             chat_room = self._room(room)
-            if message_id not in chat_room.posted and chat_room.holds(nick):
+            if chat_room.holds(nick) and chat_room.posted(message_id) is None:
                 raise ValueError(f"nick {nick!r} is in room {chat_room.name!r}: post from "
                                  f"that session, or under another nick")
             seq, event = chat_room.post(nick, text, message_id)
@@ -210,8 +231,9 @@ class ChatService:
         return session
 
     def _room(self, name: str) -> Room:
-        """The room called `name` (regardless of case), created if need be; when there are
-        max_rooms already, the oldest empty one (and its history) makes way."""
+        """The room called `name` (regardless of case), in memory, loaded or created if need
+        be; when there are max_rooms in memory already, the oldest empty one makes way (its
+        history stays in the store)."""
         key = rules.nick_key(name)
         if key in self.rooms:
             return self.rooms[key]
@@ -221,13 +243,16 @@ class ChatService:
                 raise RuntimeError(f"the chat server has its maximum of {self.max_rooms} rooms, "
                                    f"none empty: join an existing room")
             del self.rooms[empty]
-        self.rooms[key] = Room(name)
+        self.rooms[key] = Room(name, self.store)
         return self.rooms[key]
 
-    def _check_room_for(self, room: str, nick: str) -> Room:
+    def _check_room_for(self, room: str, nick: str, client: str) -> Room:
         if len(self.sessions) >= self.max_subscribers:
             raise RuntimeError(f"the chat server has its maximum of {self.max_subscribers} "
                                f"subscribers: try again later")
+        if sum(s.client == client for s in self.sessions.values()) >= self.per_client:
+            raise RuntimeError(f"at most {self.per_client} subscribers may join from one "
+                               f"client ({client}): leave some first")
         chat_room = self._room(room)
         if chat_room.holds(nick):
             raise ValueError(f"nick {nick!r} is taken in room {chat_room.name!r}: choose another")

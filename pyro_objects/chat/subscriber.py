@@ -15,6 +15,7 @@ join's history.
 from __future__ import annotations
 
 import logging
+import secrets
 import signal
 import threading
 import uuid
@@ -26,6 +27,7 @@ import Pyro4.errors
 
 from pyro_objects import names, tls
 from pyro_objects.chat import peers, rules
+from pyro_objects.chat.delivery import BATCH
 from pyro_objects.naming import UNREACHABLE, pyroname
 from pyro_objects.proxy import Proxy
 
@@ -51,6 +53,20 @@ def main_thread_signals() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+class ServerCallersOnly(Pyro4.Daemon):
+    """A Pyro4 daemon that, under TLS, accepts connections only from callers presenting a
+    server certificate (the chat server): any other certificate of our CA is refused at
+    connect, before any call."""
+
+    def validateHandshake(self, conn, data):
+        if Pyro4.config.SSL:
+            role = peers.subject_of(conn.sock).get("organizationalUnitName")
+            if role != "server":
+                raise PermissionError(f"only the chat server may call a subscriber back (the "
+                                      f"caller presented OU={role}, not OU=server)")
+        return super().validateHandshake(conn, data)
+
+
 class CallbackDaemon:
     """One Pyro4 daemon per process, serving its subscribers' callback objects from a
     background thread, bound to `host` (default PYRO_HOST): the chat server must reach it."""
@@ -61,7 +77,7 @@ class CallbackDaemon:
         # in order, instead of a thread each.
         Pyro4.config.ONEWAY_THREADED = False
         with main_thread_signals():  # its worker threads too: they start with the daemon
-            self.daemon = Pyro4.Daemon(host=host)
+            self.daemon = ServerCallersOnly(host=host, interface=CallbackDaemonObject)
             self._thread = threading.Thread(target=self.daemon.requestLoop, name="callbacks",
                                             daemon=True)
             self._thread.start()
@@ -81,24 +97,62 @@ class CallbackDaemon:
 
 
 @Pyro4.expose
-class Inbox:
-    """The callback object of one join: the chat server calls `deliver` on it."""
+class CallbackDaemonObject:
+    """What a callback daemon answers as `Pyro.Daemon`: only the metadata the chat server's
+    proxy asks for when it connects (a plain daemon also lists every object it serves)."""
 
-    def __init__(self, subscriber: Subscriber) -> None:
+    def __init__(self, daemon: Pyro4.Daemon) -> None:
+        self.daemon = daemon
+
+    def get_metadata(self, objectId, as_lists=False):  # noqa: N803 - Pyro4's signature
+        return Pyro4.core.DaemonObject.get_metadata(self, objectId, as_lists)
+
+
+DELIVERED_KINDS = frozenset({"message", "joined", "left", "dropped"})
+
+
+def well_formed(event: object) -> bool:
+    """Whether `event` is one the chat server delivers (see chat.room), fields typed."""
+    if not isinstance(event, dict) or event.get("kind") not in DELIVERED_KINDS:
+        return False
+    fields = {"room": str, "nick": str, "time": (int, float)}
+    if event["kind"] == "message":
+        fields.update(seq=int, text=str)
+    return all(isinstance(event.get(name), kind) and not isinstance(event.get(name), bool)
+               for name, kind in fields.items())
+
+
+@Pyro4.expose
+class Inbox:
+    """The callback object of one join: the chat server calls `deliver` on it, with the key
+    the join gave it."""
+
+    def __init__(self, subscriber: Subscriber, key: str) -> None:
         self.subscriber = subscriber
+        self.key = key
         self.received = 0  # events numbered up to this one have arrived
 
     @Pyro4.oneway
-    @Pyro4.callback
-    def deliver(self, first, events):
+    def deliver(self, first, events, key=None):
         """Events numbered first, first + 1, ...; those seen already (a batch sent again
-        after a failure) are skipped."""
-        tls.require_role("server", "delivering chat events")
-        fresh = events[max(0, self.received - first + 1):]
-        if first > self.received + 1:
-            log.warning("events %d to %d never arrived", self.received + 1, first - 1)
-        self.received = max(self.received, first + len(events) - 1)
-        self.subscriber._arrived(self, fresh)
+        after a failure) are skipped. Refused, changing nothing: without this join's key,
+        from a caller without a server certificate (under TLS), ill-formed, or numbered
+        beyond what the chat server could have sent. Never raises: Pyro4 would close the
+        connection, and a oneway caller sees nothing anyway."""
+        try:
+            tls.require_role("server", "delivering chat events")
+            if not isinstance(key, str) or not secrets.compare_digest(key, self.key):
+                raise PermissionError("deliver needs the key its join gave the chat server")
+            if not isinstance(first, int) or isinstance(first, bool) or first < 1:
+                raise ValueError(f"first must be an integer >= 1 (got {rules.shown(first)})")
+            if not isinstance(events, list) or not 1 <= len(events) <= BATCH or not all(
+                    map(well_formed, events)):
+                raise ValueError(f"events must be a list of 1 to {BATCH} chat events")
+            self.subscriber._arrived(self, first, events)
+        except (PermissionError, ValueError) as exc:
+            log.warning("refused chat events: %s", exc)
+        except Exception:  # a broken delivery must not end the connection
+            log.exception("handling chat events failed")
 
 
 class Subscriber:
@@ -185,12 +239,13 @@ class Subscriber:
     def _join(self, call: Call | None = None) -> dict:
         call = call or (lambda method, *args: getattr(self.proxy, method)(*args))
         with self._session:
-            inbox = Inbox(self)
+            inbox = Inbox(self, secrets.token_urlsafe(18))
             uri = self.daemon.register(inbox)
             with self._events:
                 old, self._inbox, self._ready, self._pending = self._inbox, inbox, False, []
             try:
-                reply = call("join", self.room, self.nick, uri, self.last_seq, self.epoch)
+                reply = call("join", self.room, self.nick, uri, self.last_seq, self.epoch,
+                             inbox.key)
             except BaseException:
                 self.daemon.unregister(inbox)
                 raise
@@ -206,8 +261,14 @@ class Subscriber:
                 self.heartbeat = reply["heartbeat"]
                 self._handle({"kind": "entered", "room": self.room, "nick": self.nick,
                               "who": reply["who"], "rejoined": rejoined, "restarted": restarted})
-                for event in [*reply["history"], *self._pending]:
+                for event in reply["history"]:
                     self._handle(event)
+                self.last_seq = max(self.last_seq, reply["last_seq"])
+                for event in self._pending:
+                    if self._follows(event, self.last_seq):
+                        self._handle(event)
+                    else:  # only a forger holding the key could have sent it
+                        log.warning("refused an event numbered beyond the join: %s", event)
                 self._ready, self._pending = True, []
             return reply
 
@@ -243,15 +304,35 @@ class Subscriber:
 
     # --- events -----------------------------------------------------------------------------
 
-    def _arrived(self, inbox: Inbox, events: list[dict]) -> None:
+    def _arrived(self, inbox: Inbox, first: int, events: list[dict]) -> None:
+        """Events `inbox` numbered from `first`: the fresh ones go on. ValueError, changing
+        nothing, if they could not have come from the chat server (numbers skipped)."""
         with self._events:
             if inbox is not self._inbox:
                 return  # an earlier session's
+            if first > inbox.received + 1:
+                raise ValueError(f"first must be at most {inbox.received + 1}, the next "
+                                 f"event's number (got {first})")
+            fresh = events[inbox.received - first + 1:]
+            last = self.last_seq if self._ready else next(
+                (e["seq"] for e in reversed(self._pending) if e["kind"] == "message"), None)
+            for event in fresh:
+                if not self._follows(event, last):
+                    raise ValueError(f"message numbers must follow on from the last one "
+                                     f"(got {rules.shown(event['seq'])})")
+                if event["kind"] == "message":
+                    last = event["seq"]
+            inbox.received = max(inbox.received, first + len(events) - 1)
             if not self._ready:
-                self._pending.extend(events)
+                self._pending.extend(fresh)
                 return
-            for event in events:
+            for event in fresh:
                 self._handle(event)
+
+    @staticmethod
+    def _follows(event: dict, last: int | None) -> bool:
+        """Whether `event` may follow the message numbered `last` (None: not known yet)."""
+        return event["kind"] != "message" or last is None or event["seq"] == last + 1
 
     def _handle(self, event: dict) -> None:
         """Hand `event` to on_event unless it is a message seen already (call with _events)."""

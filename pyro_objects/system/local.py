@@ -151,9 +151,10 @@ class LocalSystem:
             self.start_worker(index, *extra)
 
     def start_chat(self, *extra: str, name: str = names.CHAT, process: str = "chat") -> Process:
-        """A chat server (pyro-objects chat) under `name`, as process `process`, ready once
-        it has registered."""
-        args = python("-m", "pyro_objects.chat", "--name", name, *extra)
+        """A chat server (pyro-objects chat) under `name`, as process `process`, its store
+        in <workdir>/<process>; ready once it has registered."""
+        args = python("-m", "pyro_objects.chat", "--name", name,
+                      "--data", str(self.workdir / process), *extra)
         return self.start(process, args, ready=lambda: self.serving(name))
 
     def start_web(self, *extra: str, port: int | None = None, data: Path | None = None,
