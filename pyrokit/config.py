@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 #   so in batches (bench/RESULTS.md).
 # - SERIALIZERS_ACCEPTED (what daemons take): json and serpent. Pyro4 also accepts marshal,
 #   which Python documents as unsafe against malicious data; pickle stays refused.
+# - ONEWAY_THREADED: Pyro4 runs each oneway call in a new thread outside the pool, and any
+#   client may mark any method oneway: one connection could start unlimited threads. Here a
+#   oneway call runs on its connection's own worker, in order, like a two-way call.
 DEFAULTS = {
     "SERVERTYPE": "thread",
     "THREADPOOL_SIZE": 1000,
@@ -30,6 +33,7 @@ DEFAULTS = {
     "MAX_MESSAGE_SIZE": 1024 * 1024,
     "SERIALIZER": "json",
     "SERIALIZERS_ACCEPTED": frozenset({"json", "serpent"}),
+    "ONEWAY_THREADED": False,
 }
 
 
@@ -44,6 +48,10 @@ def configure(identity: str = "server") -> None:
         log.warning("ignoring PYRO_MAX_RETRIES=%s: a resent call may run twice; calls here "
                     "are sent at most once", Pyro4.config.MAX_RETRIES)
         Pyro4.config.MAX_RETRIES = 0
+    if Pyro4.config.ONEWAY_THREADED:
+        log.warning("ignoring PYRO_ONEWAY_THREADED=%s: a thread per oneway call is unbounded; "
+                    "oneway calls run on their connection's worker", Pyro4.config.ONEWAY_THREADED)
+        Pyro4.config.ONEWAY_THREADED = False
     Pyro4.config.THREADPOOL_SIZE_MIN = min(Pyro4.config.THREADPOOL_SIZE_MIN,
                                            Pyro4.config.THREADPOOL_SIZE)
     transport.install()

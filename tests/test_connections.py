@@ -4,6 +4,7 @@ import os
 import socket
 import time
 
+import Pyro4
 import Pyro4.message
 import pytest
 
@@ -102,3 +103,29 @@ def test_a_silent_connection_is_closed_after_the_handshake_deadline(server):
         began = time.monotonic()
         assert closed_by_peer(sock, timeout=15)
         assert time.monotonic() - began < 10  # HANDSHAKE_SECONDS (5 s), not COMMTIMEOUT (30 s)
+
+
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+@pytest.mark.timeout(90)
+def test_oneway_calls_on_one_connection_take_no_more_threads_and_greet_stays_fast(server):
+    """Any client may mark any method oneway; Pyro4 would run each in a thread of its own."""
+    pid = server.processes["pyro_server"].pid
+    before = threads(pid)
+    with Pyro4.Proxy(f"PYRONAME:example.compute@127.0.0.1:{server.ns_port}") as compute:
+        compute._pyroBind()
+        compute._pyroOneway.add("pi_slice")
+        for _ in range(300):
+            compute.pi_slice(0, 200_000_000)
+        worst, most = 0.0, 0
+        watch_until = time.monotonic() + 6  # Pyro4 would start a thread per call meanwhile
+        while time.monotonic() < watch_until:
+            began = time.monotonic()
+            with proxy(server, "server", timeout=5) as greeting:
+                assert "Ana" in greeting.welcomeMessage("Ana")
+            worst = max(worst, time.monotonic() - began)
+            most = max(most, threads(pid))
+        assert worst <= 1.0
+        assert most - before <= 64
