@@ -129,3 +129,40 @@ def test_oneway_calls_on_one_connection_take_no_more_threads_and_greet_stays_fas
             most = max(most, threads(pid))
         assert worst <= 1.0
         assert most - before <= 64
+
+
+SHORT_COMMTIMEOUT = 1.5
+
+
+@pytest.fixture
+def short_deadline(own_system):
+    """A name server and pyro_server.py that cut stalled I/O after SHORT_COMMTIMEOUT."""
+    own_system.env["PYRO_COMMTIMEOUT"] = str(SHORT_COMMTIMEOUT)
+    own_system.start_nameserver()
+    own_system.start_server()
+    return own_system
+
+
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize("name, call", [("server", lambda p: p.welcomeMessage("Ana")),
+                                        ("Pyro.NameServer", lambda p: p.ping())])
+def test_a_plain_proxy_left_idle_past_the_io_deadline_still_answers(short_deadline, name, call):
+    """Stock Pyro4 proxies do not reconnect: a healthy idle connection is kept while there is
+    room (here several I/O deadlines long)."""
+    with Pyro4.Proxy(f"PYRONAME:{name}@127.0.0.1:{short_deadline.ns_port}") as plain:
+        plain._pyroBind()
+        time.sleep(4 * SHORT_COMMTIMEOUT + 1)  # idle is what is tested, not a wait for something
+        call(plain)
+
+
+@pytest.mark.timeout(40)
+def test_a_request_stalled_mid_message_is_cut_at_the_io_deadline(short_deadline):
+    """Idle connections are kept, but one that sent part of a request and stopped is not."""
+    with Pyro4.Proxy(f"PYRONAME:server@127.0.0.1:{short_deadline.ns_port}") as plain:
+        plain._pyroBind()
+        sock = plain._pyroConnection.sock
+        header = Pyro4.message.Message(Pyro4.message.MSG_INVOKE, b"x" * 64, 2, 0, 7).to_bytes()
+        sock.sendall(header[:-10])  # the header and part of the body, then nothing
+        began = time.monotonic()
+        assert closed_by_peer(sock, timeout=15)
+        assert time.monotonic() - began < SHORT_COMMTIMEOUT + 2
