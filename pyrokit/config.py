@@ -15,8 +15,9 @@ log = logging.getLogger(__name__)
 # - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
 #   holds one thread per message in flight while it waits on its successor.
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
-# - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
-#   an unbounded one.
+# - MAX_MESSAGE_SIZE: no peer may make us buffer an unbounded message. Replies may be large
+#   (a name server listing 12,000 names of 100 characters sends 1.6 MB); requests, all small,
+#   are refused above 1 MiB by the servers (transport.MAX_REQUEST_SIZE).
 # - SERIALIZER (what this process's proxies send): json is faster than serpent, much more
 #   so in batches (bench/RESULTS.md).
 # - SERIALIZERS_ACCEPTED (what daemons take): json and serpent. Pyro4 also accepts marshal,
@@ -30,7 +31,7 @@ DEFAULTS = {
     "THREADPOOL_SIZE_MIN": 8,
     "COMMTIMEOUT": 30.0,
     "POLLTIMEOUT": 1.0,
-    "MAX_MESSAGE_SIZE": 1024 * 1024,
+    "MAX_MESSAGE_SIZE": 64 * 1024 * 1024,
     "SERIALIZER": "json",
     "SERIALIZERS_ACCEPTED": frozenset({"json", "serpent"}),
     "ONEWAY_THREADED": False,

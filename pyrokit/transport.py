@@ -44,6 +44,9 @@ FILES_PER_CONNECTION = 1
 SPARE_FILES = 64
 # A Pyro4 message header (Pyro4.message.Message.header_format): only the sizes of what follows.
 HEADER = struct.Struct("!12xi2xH4x")
+# Requests are small; replies may be large (a name server's list). PYRO_MAX_MESSAGE_SIZE bounds
+# both, as in Pyro4, and a request is refused above the lower of it and this.
+MAX_REQUEST_SIZE = 1024 * 1024
 
 
 class TrackedConnection(SocketConnection):
@@ -83,6 +86,12 @@ class TrackedConnection(SocketConnection):
             header += self._recv_promptly(size - len(header))
         data_size, annotations_size = HEADER.unpack(header)
         self.unread = max(0, data_size + annotations_size)
+        limit = min(MAX_REQUEST_SIZE, config.MAX_MESSAGE_SIZE or MAX_REQUEST_SIZE)
+        if self.unread > limit:
+            # Closed unread, as Pyro4 does: answering would mean reading it all first.
+            log.warning("refused a request of %d bytes (at most %d)", self.unread, limit)
+            raise ConnectionClosedError(f"request of {self.unread} bytes refused "
+                                        f"(at most {limit})")
         return header
 
     def _recv_promptly(self, size: int) -> bytes:

@@ -2,12 +2,15 @@
 
 import os
 import subprocess
+import sys
 
 import Pyro4
 import Pyro4.errors
+import pytest
 
 from pyrokit.processes import free_port, wait_until
 from system.local import HOST, ROOT
+from tests.support import run_client
 
 NAMESERVER = str(ROOT / "nameserver.sh")
 
@@ -66,3 +69,28 @@ def _answers(port: int) -> bool:
         return True
     except Pyro4.errors.NamingError:
         return False
+
+
+LARGE = 12_000
+
+
+@pytest.mark.timeout(120)
+def test_a_registry_of_12000_long_names_lists_with_stock_nsc_and_our_client(own_system):
+    own_system.start_nameserver("memory", "--prune-after", "0")
+    names = [f"test.large.{i:05d}." + "x" * 83 for i in range(LARGE)]  # 100 characters each
+    uri = "PYRO:obj@127.0.0.1:1"
+    with own_system.ns() as ns:
+        for start in range(0, LARGE, 1000):
+            batch = Pyro4.batch(ns)
+            for name in names[start:start + 1000]:
+                batch.register(name, uri)
+            batch()
+    stock = subprocess.run([sys.executable, "-m", "Pyro4.nsc", "-n", HOST, "-p",
+                            str(own_system.ns_port), "list"], capture_output=True, text=True,
+                           timeout=60, env=own_system.env)
+    assert stock.returncode == 0, stock.stderr
+    assert sorted(line.split(" --> ")[0] for line in stock.stdout.splitlines()
+                  if line.startswith("test.large.")) == names
+    ours = run_client(own_system, "list", "test.large.")
+    assert ours.returncode == 0, ours.stderr
+    assert [line.split()[0] for line in ours.stdout.splitlines()] == names
