@@ -319,6 +319,8 @@ def test_with_tls_only_server_certificates_may_change_the_registry(tls_nameserve
         assert str(ns.lookup("test.by-server")) == uri
         with pytest.raises(PermissionError, match="needs a server certificate"):
             ns.remove("test.by-server")
+        with pytest.raises(PermissionError, match="needs a server certificate"):
+            ns.unregister("test.by-server", uri)
         assert str(ns.lookup("test.by-server")) == uri
 
     speak_tls(server_dir, "server")
