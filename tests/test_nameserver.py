@@ -8,6 +8,7 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
+from pyrokit import nameserver
 from pyrokit.processes import free_port, wait_until
 from system.local import HOST, ROOT
 from tests.support import run_client
@@ -94,3 +95,11 @@ def test_a_registry_of_12000_long_names_lists_with_stock_nsc_and_our_client(own_
     ours = run_client(own_system, "list", "test.large.")
     assert ours.returncode == 0, ours.stderr
     assert [line.split()[0] for line in ours.stdout.splitlines()] == names
+
+
+def test_names_are_pruned_after_10_s_by_default(monkeypatch):
+    """Every other test sets --prune-after; this pins the default (README: The servers)."""
+    monkeypatch.delenv("NS_PRUNE_AFTER", raising=False)
+    assert nameserver.parse_args([]).prune_after == 10
+    monkeypatch.setenv("NS_PRUNE_AFTER", "3")
+    assert nameserver.parse_args([]).prune_after == 3
