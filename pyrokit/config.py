@@ -60,6 +60,12 @@ def configure(identity: str = "server") -> None:
         tls.configure(identity)
 
 
+def hmac_key() -> str | None:
+    """PYRO_HMAC_KEY, which Pyro4's own pyro4-ns and pyro4-nsc read: when set, every daemon
+    and proxy made here signs its messages with it, and a peer without it is refused."""
+    return os.environ.get("PYRO_HMAC_KEY") or None
+
+
 _ns_location: tuple[str | None, int | None] | None = None
 
 

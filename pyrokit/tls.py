@@ -11,7 +11,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.socketutil
 
-from pyrokit.errors import SetupError
+from pyrokit.errors import SetupError, caused_by
 
 ENV = "TLS_DIR"
 MAKE_HINT = "create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])"
@@ -24,11 +24,7 @@ HANDSHAKE_HINT = ("the TLS handshake failed: both sides need TLS_DIR set to cert
 
 def handshake_failed(exc: BaseException) -> bool:
     """Whether `exc` (a Pyro4 error) came from a failed TLS handshake, directly or not."""
-    while exc is not None:
-        if isinstance(exc, ssl.SSLError):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return caused_by(exc, ssl.SSLError)
 
 
 def enabled() -> bool:
