@@ -8,6 +8,7 @@ import Pyro4
 import Pyro4.message
 import pytest
 
+from pyrokit import config
 from pyrokit.processes import wait_until
 from tests.support import closed_by_peer, daemon_address, proxy
 
@@ -129,6 +130,15 @@ def test_oneway_calls_on_one_connection_take_no_more_threads_and_greet_stays_fas
             most = max(most, threads(pid))
         assert worst <= 1.0
         assert most - before <= 64
+
+
+@pytest.mark.timeout(10)
+def test_every_pyrokit_process_runs_oneway_calls_on_the_connection(monkeypatch):
+    """Servers, the name server and the chat server all start through config.configure."""
+    monkeypatch.setenv("PYRO_ONEWAY_THREADED", "true")
+    monkeypatch.setattr(Pyro4.config, "ONEWAY_THREADED", True)
+    config.configure()
+    assert Pyro4.config.ONEWAY_THREADED is False
 
 
 SHORT_COMMTIMEOUT = 1.5
