@@ -15,10 +15,10 @@ $(INSTALLED): setup.cfg pyproject.toml
 	@touch $@
 
 demo: $(INSTALLED)
-	$(PY) -m system demo
+	$(PY) -m pyro_objects.system demo
 
 up: $(INSTALLED)
-	$(PY) -m system up
+	$(PY) -m pyro_objects.system up
 
 bench: $(INSTALLED)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
@@ -26,7 +26,7 @@ bench: $(INSTALLED)
 
 # a PNG of each web console page, with the system running (needs chromium: apt-get install chromium)
 screenshots: $(INSTALLED)
-	$(PY) -m web.screenshots docs/screenshots
+	$(PY) -m pyro_objects.web.screenshots docs/screenshots
 
 lint: $(INSTALLED)
 	$(PY) -m ruff check .

@@ -14,4 +14,4 @@ if ! "$python" -c "import Pyro4" 2>/dev/null; then
     echo "hint: run 'make install' in $here (or: pip install -e $here)" >&2
     exit 2
 fi
-exec "$python" -m pyrokit.nameserver "$@"
+exec "$python" -m pyro_objects.nameserver "$@"

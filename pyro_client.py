@@ -13,8 +13,8 @@ import argparse
 import shlex
 import sys
 
-from client.console import Console
-from pyrokit import cli, config, logs
+from pyro_objects.client.console import Console
+from pyro_objects import cli, config, logs
 
 # Options that may also follow the command (`pyro_client.py add 2 3 --debug`); after `--`,
 # everything belongs to the command.

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 
 from compute.service import Compute
-from greeting.service import GreetingMaker
-from pyrokit import cli, names
-from pyrokit.serving import Registration, Server
+from pyro_objects.greeting.service import GreetingMaker
+from pyro_objects import cli, names
+from pyro_objects.serving import Registration, Server
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

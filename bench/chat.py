@@ -19,10 +19,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyrokit import config, names
-from pyrokit.processes import python, wait_until
-from pyrokit.proxy import Proxy
-from system.local import HOST, LocalSystem
+from pyro_objects import config, names
+from pyro_objects.processes import python, wait_until
+from pyro_objects.proxy import Proxy
+from pyro_objects.system.local import HOST, LocalSystem
 
 PER_PROCESS = 50
 PACE = 20.0                # paced messages per second
@@ -72,7 +72,7 @@ class Bench:
         for index, (group, extra) in enumerate(groups):
             report = system.workdir / f"crowd{index}.json"
             process = system.start(f"crowd{index}", python(
-                "-m", "chat.crowd", "--nicks", ",".join(group), "--room", ROOM,
+                "-m", "pyro_objects.chat.crowd", "--nicks", ",".join(group), "--room", ROOM,
                 "--report", str(report), "--summary", *extra))
             joined = f"joined {len(group)}"
             system.wait_ready(process, lambda process=process, joined=joined:

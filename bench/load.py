@@ -21,8 +21,8 @@ from pathlib import Path
 
 import Pyro4
 
-from pyrokit import config, names
-from system.local import HOST, LocalSystem
+from pyro_objects import config, names
+from pyro_objects.system.local import HOST, LocalSystem
 
 CONNECT_TIMEOUT = 60.0
 

@@ -17,9 +17,9 @@ import time
 
 import Pyro4
 
-from pyrokit import config, names
-from pyrokit.proxy import Proxy
-from system.local import HOST, LocalSystem
+from pyro_objects import config, names
+from pyro_objects.proxy import Proxy
+from pyro_objects.system.local import HOST, LocalSystem
 
 
 def threads(pid: int) -> int:

@@ -12,8 +12,8 @@ from pathlib import Path
 from bench.timing import median_seconds
 from compute.coordinator import run_pi
 from compute.kernel import pi_slice
-from pyrokit import config
-from system.local import HOST, LocalSystem
+from pyro_objects import config
+from pyro_objects.system.local import HOST, LocalSystem
 
 KERNEL_TERMS = 1_000_000_000
 PYTHON_TERMS = 5_000_000

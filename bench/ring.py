@@ -12,8 +12,8 @@ import Pyro4
 
 from bench.timing import Rate, median_rate
 from chain.ring import node_name
-from pyrokit import config
-from system.local import HOST, LocalSystem
+from pyro_objects import config
+from pyro_objects.system.local import HOST, LocalSystem
 
 CALLS = 500
 

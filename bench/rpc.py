@@ -21,8 +21,8 @@ import Pyro4
 
 from bench.echo_server import HEADER, recv_exact
 from bench.timing import Rate, interleaved_rates, median_rate
-from pyrokit import config
-from system.local import HOST, LocalSystem
+from pyro_objects import config
+from pyro_objects.system.local import HOST, LocalSystem
 
 CALLS = 1000
 ROUNDS = 21

@@ -97,7 +97,7 @@ def main() -> None:
         "## Single-proxy calls", "",
         f"{rpc.CALLS} sequential `add(1, 2)` calls on one proxy after a warm-up, the median of "
         f"{rpc.ROUNDS} runs taken in turns with the other contenders; the project's server "
-        "validates arguments and guards its connections (pyrokit/transport.py), the bare one "
+        "validates arguments and guards its connections (pyro_objects/transport.py), the bare one "
         "is a stock Pyro4 daemon.", "",
         rpc.table(rows), *[f"- {note}" for note in notes], "",
         "## Chain ring", "", ring.table(rings, default), "",

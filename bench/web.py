@@ -25,10 +25,10 @@ from pathlib import Path
 import Pyro4
 
 from bench.timing import Rate
-from client.parsing import whole_number
-from pyrokit import config
-from pyrokit.processes import wait_until
-from system.local import HOST, LocalSystem
+from pyro_objects.client.parsing import whole_number
+from pyro_objects import config
+from pyro_objects.processes import wait_until
+from pyro_objects.system.local import HOST, LocalSystem
 
 OVERVIEW_GOAL_MS = 300.0
 UPDATES_GOAL = 4.0

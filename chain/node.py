@@ -10,9 +10,9 @@ import Pyro4
 import Pyro4.errors
 
 from chain import ring
-from pyrokit.errors import SetupError
-from pyrokit.naming import UNREACHABLE, answers, locate_ns, pyroname
-from pyrokit.proxy import Proxy
+from pyro_objects.errors import SetupError
+from pyro_objects.naming import UNREACHABLE, answers, locate_ns, pyroname
+from pyro_objects.proxy import Proxy
 
 log = logging.getLogger(__name__)
 

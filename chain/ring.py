@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pyrokit import names
+from pyro_objects import names
 
 PREFIX = names.RING_PREFIX
 MAX_ITEMS = 256

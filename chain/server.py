@@ -12,9 +12,9 @@ import Pyro4
 
 from chain import ring
 from chain.node import DEFAULT_HOP_TIMEOUT, ChainNode, budget
-from pyrokit import cli, names
-from pyrokit.errors import SetupError
-from pyrokit.serving import Registration, Server
+from pyro_objects import cli, names
+from pyro_objects.errors import SetupError
+from pyro_objects.serving import Registration, Server
 
 CALLER_SHARE = 0.9  # of the caller's timeout, for the ring; the rest for the call itself
 

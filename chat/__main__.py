@@ -1,4 +1,4 @@
-"""A chat server: python -m chat [--name example.chat] [--grace SECONDS] [--queue EVENTS]
+"""A chat server: python -m pyro_objects.chat [--name example.chat] [--grace SECONDS] [--queue EVENTS]
 
 Serves chat rooms under a name (metadata kind "chat"), so several chat servers may run under
 different names. Subscribers join with a callback object and get every event of their room.
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 
-from chat import peers
-from chat.service import GRACE, QUEUE_LIMIT, ChatService
-from pyrokit import cli, names
-from pyrokit.serving import Registration, Server
+from pyro_objects.chat import peers
+from pyro_objects.chat.service import GRACE, QUEUE_LIMIT, ChatService
+from pyro_objects import cli, names
+from pyro_objects.serving import Registration, Server
 
 
 def positive(kind: type):

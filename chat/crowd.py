@@ -1,7 +1,7 @@
 """Many subscribers in one process, for tests and benchmarks: they join, record what they
 receive, and write it to a report file.
 
-    python -m chat.crowd --nicks s1,s2,s3 --room R --report FILE [--slow SECONDS]
+    python -m pyro_objects.chat.crowd --nicks s1,s2,s3 --room R --report FILE [--slow SECONDS]
 
 The report (JSON, rewritten at most every REPORT_EVERY seconds while it changes, and at exit):
 {"joined": N, "received": messages received in all, "last_at": the time of the last one,
@@ -23,8 +23,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from chat.subscriber import CallbackDaemon, Subscriber
-from pyrokit import cli, names
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects import cli, names
 
 REPORT_EVERY = 0.2
 JOINS_AT_ONCE = 8

@@ -18,8 +18,8 @@ import Pyro4
 import Pyro4.errors
 import Pyro4.message
 
-from chat.peers import calling_back
-from pyrokit.proxy import Proxy
+from pyro_objects.chat.peers import calling_back
+from pyro_objects.proxy import Proxy
 
 log = logging.getLogger(__name__)
 

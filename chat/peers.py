@@ -19,7 +19,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.socketutil
 
-from pyrokit import tls
+from pyro_objects import tls
 
 _calling_back = threading.local()
 
@@ -91,6 +91,6 @@ def serve_callbacks_over_tls() -> None:
         return
     Pyro4.config.SSL_SERVERCERT = Pyro4.config.SSL_CLIENTCERT
     Pyro4.config.SSL_SERVERKEY = Pyro4.config.SSL_CLIENTKEY
-    # pyrokit.tls's server context, which runs the handshake in the connection's worker thread.
+    # pyro_objects.tls's server context, which runs the handshake in the connection's worker thread.
     tls.install_server_context(Path(Pyro4.config.SSL_CLIENTCERT),
                                 Path(Pyro4.config.SSL_CLIENTKEY), Path(Pyro4.config.SSL_CACERTS))

@@ -12,7 +12,7 @@ import secrets
 import time
 from collections import OrderedDict, deque
 
-from chat.rules import nick_key
+from pyro_objects.chat.rules import nick_key
 
 HISTORY = 100             # messages a room holds for those who join or come back
 REMEMBERED_IDS = 10_000   # message ids a room remembers, so that a retried say posts once

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import Pyro4
 import Pyro4.errors
 
-from chat import rules
-from chat.delivery import Outbox
-from chat.room import Room
+from pyro_objects.chat import rules
+from pyro_objects.chat.delivery import Outbox
+from pyro_objects.chat.room import Room
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from contextlib import contextmanager
 import Pyro4
 import Pyro4.errors
 
-from chat import peers, rules
-from pyrokit import names, tls
-from pyrokit.naming import UNREACHABLE, pyroname
-from pyrokit.proxy import Proxy
+from pyro_objects.chat import peers, rules
+from pyro_objects import names, tls
+from pyro_objects.naming import UNREACHABLE, pyroname
+from pyro_objects.proxy import Proxy
 
 log = logging.getLogger(__name__)
 

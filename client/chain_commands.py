@@ -6,7 +6,7 @@ import argparse
 import time
 
 from chain.ring import node_name
-from client.parsing import arg, command, whole_number
+from pyro_objects.client.parsing import arg, command, whole_number
 
 
 class ChainCommands:

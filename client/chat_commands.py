@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Callable
 from typing import TextIO
 
-from chat import rules
-from chat.subscriber import Subscriber
-from client.parsing import arg, command
-from pyrokit import names
-from pyrokit.errors import Refused, Unreachable, UsageError
-from pyrokit.naming import UNREACHABLE
+from pyro_objects.chat import rules
+from pyro_objects.chat.subscriber import Subscriber
+from pyro_objects.client.parsing import arg, command
+from pyro_objects import names
+from pyro_objects.errors import Refused, Unreachable, UsageError
+from pyro_objects.naming import UNREACHABLE
 
 DEFAULT_ROOM = "lobby"
 ECHO_WAIT = 2.0     # seconds a piped chat waits at its end for its own messages to come back

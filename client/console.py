@@ -15,15 +15,15 @@ import Pyro4
 import Pyro4.errors
 import Pyro4.util
 
-from client.chain_commands import ChainCommands
-from client.chat_commands import ChatCommands
-from client.parsing import arg, command, format_result, number, whole_number
-from client.pi_commands import PiCommands
+from pyro_objects.client.chain_commands import ChainCommands
+from pyro_objects.client.chat_commands import ChatCommands
+from pyro_objects.client.parsing import arg, command, format_result, number, whole_number
+from pyro_objects.client.pi_commands import PiCommands
 from compute.arithmetic import OPERATIONS
-from pyrokit import names, tls
-from pyrokit.errors import Cancelled, Error, NotRegistered, Refused, Unreachable, UsageError
-from pyrokit.naming import locate_ns, pyroname
-from pyrokit.proxy import Proxy
+from pyro_objects import names, tls
+from pyro_objects.errors import Cancelled, Error, NotRegistered, Refused, Unreachable, UsageError
+from pyro_objects.naming import locate_ns, pyroname
+from pyro_objects.proxy import Proxy
 
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
 HISTORY_LENGTH = 1000
@@ -31,7 +31,7 @@ UNREACHABLE_HINT = ("its server has stopped or is unreachable; start it again an
                     "'list' shows what is registered")
 # What to do when a remote object raises one of these (others speak for themselves).
 REMOTE_HINTS = {
-    ConnectionError: "start the ring node named (python -m chain.server --id K --ring N); "
+    ConnectionError: "start the ring node named (pyro-objects ring-node --id K --ring N); "
                      "'list --kind chain.node' shows the live ones",
 }
 
@@ -69,7 +69,7 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
         return self.proxies[name]
 
     def call(self, name: str, method: str, *args: object) -> object:
-        """proxy(name).method(*args); every failure becomes one of pyrokit.errors."""
+        """proxy(name).method(*args); every failure becomes one of pyro_objects.errors."""
         try:
             return getattr(self.proxy(name), method)(*args)
         except Pyro4.errors.NamingError as exc:

@@ -9,7 +9,7 @@ import shlex
 from collections.abc import Callable
 
 from compute.expression import evaluate
-from pyrokit.errors import UsageError
+from pyro_objects.errors import UsageError
 
 MAX_EXACT_FLOAT = 2**53  # a float above this may not be the integer the user meant
 MAX_DIGITS = 100  # of a whole number typed as a decimal literal

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from client.parsing import arg, command, whole_number
-from client.progress import ProgressBar
+from pyro_objects.client.parsing import arg, command, whole_number
+from pyro_objects.client.progress import ProgressBar
 from compute.coordinator import PiRun, check_request, run_pi
-from pyrokit.errors import UsageError
+from pyro_objects.errors import UsageError
 
 
 def report(run: PiRun) -> list[str]:

@@ -11,8 +11,8 @@ import os
 import socket
 
 from compute.service import Compute
-from pyrokit import cli, names
-from pyrokit.serving import Registration, Server
+from pyro_objects import cli, names
+from pyro_objects.serving import Registration, Server
 
 
 def default_name() -> str:

@@ -20,10 +20,10 @@ import Pyro4.errors
 
 from compute.kernel import MAX_INDEX, MAX_TERMS_PER_CALL
 from compute.slicing import Slice, SliceQueue, next_size
-from pyrokit import names
-from pyrokit.errors import Cancelled, NoWorkersError, TimedOut
-from pyrokit.naming import UNREACHABLE, answering, locate_ns
-from pyrokit.proxy import Proxy
+from pyro_objects import names
+from pyro_objects.errors import Cancelled, NoWorkersError, TimedOut
+from pyro_objects.naming import UNREACHABLE, answering, locate_ns
+from pyro_objects.proxy import Proxy
 
 log = logging.getLogger(__name__)
 
@@ -226,11 +226,11 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
     found = find_workers()
     if not found:
         raise NoWorkersError("no compute workers are registered in the name server",
-                             "start some (python -m compute), on this host or others")
+                             "start some (pyro-objects worker), on this host or others")
     live = answering(found)
     if not live:
         raise NoWorkersError(f"none of the {len(found)} registered compute workers answers",
-                             "start some (python -m compute), on this host or others")
+                             "start some (pyro-objects worker), on this host or others")
     if len(live) < len(found):
         log.warning("pi: skipping %d registered workers that do not answer: %s",
                     len(found) - len(live), ", ".join(sorted(set(found) - set(live))))
@@ -258,7 +258,7 @@ def run_pi(terms: int, workers: int | None = None, slice_terms: int | None = Non
     if run.done < terms:
         raise NoWorkersError(
             f"all {len(names)} compute workers failed; {run.done} of {terms} terms were done",
-            "start workers (python -m compute) and run again")
+            "start workers (pyro-objects worker) and run again")
     estimate = 4 * math.fsum(run.sums)
     return PiRun(terms=terms, pi=estimate, error=abs(estimate - math.pi), bound=1 / terms,
                  seconds=seconds, terms_per_second=terms / seconds if seconds else 0.0,

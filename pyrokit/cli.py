@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from pyrokit import config, logs
-from pyrokit.errors import Error
+from pyro_objects import config, logs
+from pyro_objects.errors import Error
 
 
 def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:

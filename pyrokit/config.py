@@ -7,7 +7,7 @@ import os
 
 import Pyro4
 
-from pyrokit import tls, transport
+from pyro_objects import tls, transport
 
 log = logging.getLogger(__name__)
 

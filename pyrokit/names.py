@@ -36,7 +36,7 @@ def kind_of(name: str, metadata: object) -> str:
     return "other"
 
 
-# The chat service (python -m chat), and its kind.
+# The chat service (python -m pyro_objects.chat), and its kind.
 CHAT = "example.chat"
 CHAT_KIND = "chat"
 KIND_LABELS[CHAT_KIND] = "chat"

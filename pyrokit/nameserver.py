@@ -25,10 +25,10 @@ import Pyro4.constants
 import Pyro4.errors
 import Pyro4.naming
 
-from pyrokit import cli, tls
-from pyrokit.cli import fail
-from pyrokit.config import hmac_key
-from pyrokit.naming import PROBES_AT_ONCE
+from pyro_objects import cli, tls
+from pyro_objects.cli import fail
+from pyro_objects.config import hmac_key
+from pyro_objects.naming import PROBES_AT_ONCE
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import Pyro4
 import Pyro4.errors
 
-from pyrokit import tls
-from pyrokit.config import hmac_key, ns_location
-from pyrokit.errors import NameServerNotFound, SetupError, caused_by
-from pyrokit.proxy import Proxy
+from pyro_objects import tls
+from pyro_objects.config import hmac_key, ns_location
+from pyro_objects.errors import NameServerNotFound, SetupError, caused_by
+from pyro_objects.proxy import Proxy
 
 PROBE_TIMEOUT = 2.0     # seconds a live server takes at most to answer a connection
 PROBES_AT_ONCE = 32     # addresses probed in parallel, by every prober of the registry
@@ -20,7 +20,7 @@ PROBES_AT_ONCE = 32     # addresses probed in parallel, by every prober of the r
 UNREACHABLE = (Pyro4.errors.CommunicationError, Pyro4.errors.NamingError)
 
 START_HINT = (
-    "start one with ./nameserver.sh, or point PYRO_NS_HOST/PYRO_NS_PORT "
+    "start one with pyro-objects nameserver, or point PYRO_NS_HOST/PYRO_NS_PORT "
     "(--ns-host/--ns-port) at a running one"
 )
 

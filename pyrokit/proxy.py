@@ -7,7 +7,7 @@ import socket
 
 import Pyro4
 
-from pyrokit.config import hmac_key
+from pyro_objects.config import hmac_key
 
 
 def peer_closed(sock: socket.socket) -> bool:

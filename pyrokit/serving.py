@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import Pyro4
 import Pyro4.errors
 
-from pyrokit import tls
-from pyrokit.config import hmac_key
-from pyrokit.errors import SetupError
-from pyrokit.naming import answers, locate_ns, unregister
+from pyro_objects import tls
+from pyro_objects.config import hmac_key
+from pyro_objects.errors import SetupError
+from pyro_objects.naming import answers, locate_ns, unregister
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import Pyro4
 import Pyro4.socketutil
 
-from pyrokit.errors import SetupError, caused_by
+from pyro_objects.errors import SetupError, caused_by
 
 ENV = "TLS_DIR"
-MAKE_HINT = "create them with: make certs (or scripts/make_certs.sh DIR [HOST ...])"
+MAKE_HINT = "create them with: pyro-objects certs DIR [HOST ...] (or make certs)"
 ROLES = ("server", "client")
 
 

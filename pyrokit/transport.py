@@ -13,8 +13,8 @@ silent) connections deny everyone else. This server keeps Pyro4's model and adds
   connection is kept while there is room;
 - eviction when full: a new connection that finds every worker taken closes the connections
   that have waited longest for their clients, idle or stalled (never one whose call is
-  running), and takes a freed worker. A pyrokit proxy whose idle connection was closed
-  reconnects before its next call (pyrokit.proxy), so legitimate clients do not notice.
+  running), and takes a freed worker. A pyro_objects proxy whose idle connection was closed
+  reconnects before its next call (pyro_objects.proxy), so legitimate clients do not notice.
 """
 
 from __future__ import annotations

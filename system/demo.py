@@ -7,10 +7,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from client.console import Console
-from pyrokit import config
-from pyrokit.errors import StartError
-from system.local import HOST, LocalSystem
+from pyro_objects.client.console import Console
+from pyro_objects import config
+from pyro_objects.errors import StartError
+from pyro_objects.system.local import HOST, LocalSystem
 
 # (command, whether it should succeed): the failing ones show what users see on bad input.
 STEPS: list[tuple[str, bool]] = [

@@ -10,10 +10,10 @@ from pathlib import Path
 import Pyro4.errors
 
 from chain.ring import node_name
-from pyrokit import names
-from pyrokit.errors import SetupError, StartError
-from pyrokit.naming import answers, locate_ns
-from pyrokit.processes import ROOT, Process, free_port, python, wait_until
+from pyro_objects import names
+from pyro_objects.errors import SetupError, StartError
+from pyro_objects.naming import answers, locate_ns
+from pyro_objects.processes import ROOT, Process, free_port, python, wait_until
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 20.0
@@ -150,18 +150,18 @@ class LocalSystem:
             self.start_worker(index, *extra)
 
     def start_chat(self, *extra: str, name: str = names.CHAT, process: str = "chat") -> Process:
-        """A chat server (python -m chat) under `name`, as process `process`, ready once it
+        """A chat server (python -m pyro_objects.chat) under `name`, as process `process`, ready once it
         has registered."""
-        args = python("-m", "chat", "--name", name, *extra)
+        args = python("-m", "pyro_objects.chat", "--name", name, *extra)
         return self.start(process, args, ready=lambda: self.serving(name))
 
     def start_web(self, *extra: str, port: int | None = None, data: Path | None = None,
                   name: str = "web") -> Process:
-        """The web console (python -m web) on loopback, its database in `data` (default
+        """The web console (python -m pyro_objects.web) on loopback, its database in `data` (default
         <workdir>/web); ready once it answers. Its URL is then web_url(name)."""
         port = port or free_port(HOST)
         data = data or self.workdir / "web"
-        args = python("-m", "web", "--host", HOST, "--port", str(port), "--data", str(data),
+        args = python("-m", "pyro_objects.web", "--host", HOST, "--port", str(port), "--data", str(data),
                       *extra)
         url = f"http://{HOST}:{port}/"
         process = self.start(name, args, ready=lambda: web_answers(url))

@@ -9,8 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
-from pyrokit.errors import StartError
-from system.local import HOST, LocalSystem
+from pyro_objects.errors import StartError
+from pyro_objects.system.local import HOST, LocalSystem
 
 DEFAULT_NS_PORT = 9090
 DEFAULT_WEB_PORT = 8080

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pyrokit import config
-from system.local import LocalSystem
+from pyro_objects import config
+from pyro_objects.system.local import LocalSystem
 
 config.configure()
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import Pyro4
 
-from pyrokit import cli
-from pyrokit.serving import Registration, Server
+from pyro_objects import cli
+from pyro_objects.serving import Registration, Server
 
 NAME = "test.counter"
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from pyrokit.processes import Process
+from pyro_objects.processes import Process
 
 PREFIX_LENGTH = 24
 

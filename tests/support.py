@@ -15,10 +15,10 @@ from pathlib import Path
 
 import Pyro4
 
-from pyrokit import config
-from pyrokit.processes import ROOT, python
-from pyrokit.proxy import Proxy
-from system.local import HOST, LocalSystem
+from pyro_objects import config
+from pyro_objects.processes import ROOT, python
+from pyro_objects.proxy import Proxy
+from pyro_objects.system.local import HOST, LocalSystem
 
 CLIENT_TIMEOUT = 60
 

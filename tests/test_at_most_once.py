@@ -8,8 +8,8 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from pyrokit.processes import python, wait_until
-from pyrokit.proxy import peer_closed
+from pyro_objects.processes import python, wait_until
+from pyro_objects.proxy import peer_closed
 from tests.counting_server import NAME, executions
 from tests.support import proxy
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from chain.ring import node_name
-from system.local import ROOT
+from pyro_objects.system.local import ROOT
 from tests.support import proxy, run_client
 
 TUTORIAL_CLIENT = """

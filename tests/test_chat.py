@@ -1,7 +1,7 @@
 """Chat rooms: fan-out to 200 subscribers, slow, stalled and killed ones, at-most-once posts,
 rejoining with `since`, nick rules, bad input, a chat-server restart, callbacks over TLS.
 
-Subscribers run in `python -m chat.crowd` processes, which report what each one received.
+Subscribers run in `python -m pyro_objects.chat.crowd` processes, which report what each one received.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import Pyro4.util
 import pytest
 
-from chat.service import ChatService
-from chat.subscriber import Subscriber
-from pyrokit.processes import Process, python, wait_until
-from system.local import LocalSystem
+from pyro_objects.chat.service import ChatService
+from pyro_objects.chat.subscriber import Subscriber
+from pyro_objects.processes import Process, python, wait_until
+from pyro_objects.system.local import LocalSystem
 from tests import test_security
 from tests.support import name_server_of, proxy, run_client
 
@@ -41,7 +41,7 @@ def start_crowd(system: LocalSystem, label: str, nicks: list[str], *extra: str,
                 room: str = ROOM) -> tuple[Process, Path]:
     """A chat.crowd process of subscribers `nicks`, ready once all have joined."""
     report = system.workdir / f"{label}.json"
-    args = python("-m", "chat.crowd", "--nicks", ",".join(nicks), "--room", room,
+    args = python("-m", "pyro_objects.chat.crowd", "--nicks", ",".join(nicks), "--room", room,
                   "--report", str(report), *extra)
     process = system.start(label, args,
                            ready=lambda: f"joined {len(nicks)}" in system.processes[label].log())

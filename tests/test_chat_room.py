@@ -2,7 +2,7 @@
 
 import pytest
 
-from chat.room import HISTORY, Room
+from pyro_objects.chat.room import HISTORY, Room
 
 
 def posted(room: Room, count: int, nick: str = "bob") -> list[int]:

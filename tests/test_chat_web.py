@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from system.local import LocalSystem
+from pyro_objects.system.local import LocalSystem
 from tests.support import name_server_of, run_client
 from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
     Session,
@@ -13,8 +13,8 @@ from tests.web.support import (  # noqa: F401 - browser and playwright are fixtu
     playwright,
     watched_page,
 )
-from web import auth, create_app, db, shutdown
-from web.chat import MAX_PER_OWNER
+from pyro_objects.web import auth, create_app, db, shutdown
+from pyro_objects.web.chat import MAX_PER_OWNER
 
 SCRIPT = "<script>alert(1)</script>"
 

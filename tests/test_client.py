@@ -116,7 +116,7 @@ def test_without_a_name_server_the_client_says_how_to_start_one(own_system):
     assert result.returncode == 2
     lines = result.stderr.splitlines()
     assert lines[0].startswith("error: no name server reachable at 127.0.0.1:")
-    assert lines[1].startswith("hint: start one with ./nameserver.sh")
+    assert lines[1].startswith("hint: start one with pyro-objects nameserver")
 
 
 def test_an_object_that_is_not_registered_gets_a_hint(own_system):

@@ -8,8 +8,8 @@ import Pyro4
 import Pyro4.message
 import pytest
 
-from pyrokit import config
-from pyrokit.processes import wait_until
+from pyro_objects import config
+from pyro_objects.processes import wait_until
 from tests.support import closed_by_peer, daemon_address, proxy
 
 HELD = 2000

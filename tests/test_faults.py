@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pyrokit.processes import wait_until
+from pyro_objects.processes import wait_until
 from tests.support import closed_by_peer, daemon_address, prompt, proxy
 
 NAMES = ("server", "example.compute")

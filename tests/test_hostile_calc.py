@@ -7,7 +7,7 @@ import time
 
 import Pyro4.errors
 
-from system.local import LocalSystem
+from pyro_objects.system.local import LocalSystem
 from tests.support import proxy
 
 CLEAR_ERRORS = (TypeError, ValueError, ArithmeticError)

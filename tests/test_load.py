@@ -3,7 +3,7 @@
 import threading
 
 from bench.load import run_load
-from system.local import HOST
+from pyro_objects.system.local import HOST
 from tests.support import proxy
 
 

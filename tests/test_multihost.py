@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pyrokit import names
-from pyrokit.processes import ROOT, wait_until
+from pyro_objects import names
+from pyro_objects.processes import ROOT, wait_until
 from tests.netns import Network, unavailable_reason
 from tests.support import Terminal
 
@@ -125,7 +125,7 @@ def test_the_client_host_holds_no_server_key_and_cannot_change_the_registry(lan)
     e = lan.hosts["E"]
     assert sorted(path.name for path in tls_dir(lan, e).iterdir()) == [
         "ca.crt", "client.crt", "client.key"]
-    register = ("import Pyro4; from pyrokit import config; config.configure('client'); "
+    register = ("import Pyro4; from pyro_objects import config; config.configure('client'); "
                 f"Pyro4.locateNS('{lan.hosts['A'].address}').register("
                 f"'example.compute', 'PYRO:obj_fake@{e.address}:9999')")
     result = subprocess.run(e.command([PYTHON, "-c", register]), capture_output=True, text=True,
@@ -210,7 +210,7 @@ CHAT_GRACE = 4.0
 @pytest.fixture(scope="module")
 def chat_server(lan):
     d = lan.hosts["D"]
-    process = d.start("chat", [PYTHON, "-m", "chat", "--grace", str(CHAT_GRACE)],
+    process = d.start("chat", [PYTHON, "-m", "pyro_objects.chat", "--grace", str(CHAT_GRACE)],
                       host_env(lan, d))
     wait_until(lambda: "registered example.chat =" in process.log(), START_TIMEOUT,
                "the chat server on D")

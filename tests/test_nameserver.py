@@ -8,9 +8,9 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from pyrokit import nameserver
-from pyrokit.processes import free_port, wait_until
-from system.local import HOST, ROOT
+from pyro_objects import nameserver
+from pyro_objects.processes import free_port, wait_until
+from pyro_objects.system.local import HOST, ROOT
 from tests.support import run_client
 
 NAMESERVER = str(ROOT / "nameserver.sh")

@@ -9,7 +9,7 @@ import pytest
 
 from compute.coordinator import run_pi
 from compute.kernel import pi_slice
-from pyrokit.errors import NoWorkersError
+from pyro_objects.errors import NoWorkersError
 from tests.support import Terminal, client_command, name_server_of, prompt, run_client
 
 WORKERS = ["example.compute.worker.1", "example.compute.worker.2"]
@@ -88,7 +88,7 @@ def test_no_workers_registered_gives_a_clear_error_with_a_hint(own_system):
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
         "error: no compute workers are registered in the name server",
-        "hint: start some (python -m compute), on this host or others"]
+        "hint: start some (pyro-objects worker), on this host or others"]
 
 
 @pytest.mark.parametrize("terms", [0, -5, 2**51])

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from chain.ring import node_name
-from pyrokit.processes import ROOT, free_port, python, wait_until
+from pyro_objects.processes import ROOT, free_port, python, wait_until
 from tests.support import proxy, run_client
 
 CLIENT = str(ROOT / "pyro_client.py")
 MAKE = ["make", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed"]  # no pip
-SERVERS = ("pyrokit.nameserver", "pyro_server.py", "server_chain_1.py", "server_chain_2.py",
+SERVERS = ("pyro_objects.nameserver", "pyro_server.py", "server_chain_1.py", "server_chain_2.py",
            "server_chain_3.py", "compute")
 
 
@@ -148,7 +148,7 @@ def test_make_up_serves_until_interrupted_then_stops_everything(tmp_path):
         started = tagged_processes(tag)
         # Ctrl-C in a terminal interrupts make too, which then exits by the signal whatever
         # its recipe did; interrupting the recipe alone lets make pass on its exit code.
-        (recipe,) = [pid for pid, argv in started.items() if argv[-3:] == ["-m", "system", "up"]]
+        (recipe,) = [pid for pid, argv in started.items() if argv[-3:] == ["-m", "pyro_objects.system", "up"]]
         os.kill(recipe, signal.SIGINT)
         code = up.wait(timeout=60)
         left = tagged_processes(tag)

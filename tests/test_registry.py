@@ -8,10 +8,10 @@ import Pyro4.util
 import pytest
 
 from compute.coordinator import run_pi
-from pyrokit.errors import NoWorkersError, TimedOut
-from pyrokit.processes import python, wait_until
-from pyrokit.serving import Registration, Server
-from system.local import HOST, ROOT
+from pyro_objects.errors import NoWorkersError, TimedOut
+from pyro_objects.processes import python, wait_until
+from pyro_objects.serving import Registration, Server
+from pyro_objects.system.local import HOST, ROOT
 from tests.support import name_server_of, proxy, run_client
 
 STOCK = "stock"
@@ -160,7 +160,7 @@ def test_a_name_taken_and_then_dropped_by_another_server_comes_back(own_system):
 
 def test_the_name_server_exposes_no_unchecked_way_to_change_names():
     """Every exposed method either only reads or checks the caller's role first."""
-    from pyrokit.nameserver import Registry
+    from pyro_objects.nameserver import Registry
     exposed = Pyro4.util.get_exposed_members(Registry(), only_exposed=True)["methods"]
     assert exposed == {"count", "lookup", "list", "ping",  # read only
                        "register", "set_metadata", "remove", "unregister"}  # role checked

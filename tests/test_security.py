@@ -14,9 +14,9 @@ import Pyro4.socketutil
 import Pyro4.util
 import pytest
 
-from pyrokit import tls, transport
-from pyrokit.processes import python, wait_until
-from system.local import ROOT
+from pyro_objects import tls, transport
+from pyro_objects.processes import python, wait_until
+from pyro_objects.system.local import ROOT
 from tests.support import closed_by_peer, daemon_address, proxy, run_client
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pyrokit.processes import python
-from system.local import ROOT
+from pyro_objects.processes import python
+from pyro_objects.system.local import ROOT
 
 
 def test_server_prints_its_uris_and_is_listed_by_pyro4_nsc(own_system):
@@ -40,6 +40,6 @@ def test_without_a_name_server_the_server_says_how_to_start_one(own_system):
     assert result.returncode != 0
     assert result.stderr.splitlines() == [
         f"error: no name server reachable at 127.0.0.1:{own_system.ns_port}",
-        "hint: start one with ./nameserver.sh, or point PYRO_NS_HOST/PYRO_NS_PORT "
+        "hint: start one with pyro-objects nameserver, or point PYRO_NS_HOST/PYRO_NS_PORT "
         "(--ns-host/--ns-port) at a running one",
     ]

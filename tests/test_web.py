@@ -14,10 +14,10 @@ import pytest
 from werkzeug.security import check_password_hash
 
 from compute.coordinator import PiRun, WorkerStats
-from pyrokit import names
-from pyrokit.processes import free_port, wait_until
+from pyro_objects import names
+from pyro_objects.processes import free_port, wait_until
 from tests.support import name_server_of, run_client
-from web import auth, create_app, db, plot, remote, shutdown
+from pyro_objects.web import auth, create_app, db, plot, remote, shutdown
 
 PAGES = ["/", "/calc", "/pi", "/ring", "/chat"]
 RUN_KEYS = [f.name for f in dataclasses.fields(PiRun)]

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from compute.coordinator import PiRun
-from pyrokit import names
-from pyrokit.processes import python, wait_until
-from system.local import LocalSystem
+from pyro_objects import names
+from pyro_objects.processes import python, wait_until
+from pyro_objects.system.local import LocalSystem
 from tests import netns
 from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
     PAGES,
@@ -22,7 +22,7 @@ from tests.web.support import (  # noqa: F401 - browser and playwright are fixtu
     playwright,
     watched_page,
 )
-from web.browser import CHROMIUM, launch
+from pyro_objects.web.browser import CHROMIUM, launch
 
 PASSWORD = "correct horse battery"
 SCRIPT = "<script>alert(1)</script>"
@@ -281,7 +281,7 @@ def test_bound_beyond_loopback_every_page_needs_a_login(playwright, tmp_path):  
     add_user(data, "alice", PASSWORD)
     with netns.Network(tmp_path, ["A"]) as network:
         host = network.hosts["A"]
-        console = host.start("web", python("-m", "web", "--host", host.address, "--port", "8080",
+        console = host.start("web", python("-m", "pyro_objects.web", "--host", host.address, "--port", "8080",
                                            "--data", str(data)), env=None)
         url = f"http://{host.address}:8080/"
         wait_until(lambda: f"web console on {url} (login required)" in console.log(), 20,

@@ -1,4 +1,4 @@
-"""python -m web as a process: where it listens, accounts, its start and stop, TLS."""
+"""python -m pyro_objects.web as a process: where it listens, accounts, its start and stop, TLS."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ import sys
 
 import pytest
 
-from pyrokit import names
-from pyrokit.processes import ROOT, free_port, python, wait_until
-from system.local import HOST
+from pyro_objects import names
+from pyro_objects.processes import ROOT, free_port, python, wait_until
+from pyro_objects.system.local import HOST
 from tests.support import Terminal
 from tests.test_security import make_certs, speak_tls  # noqa: F401 - a fixture
 from tests.web.support import Session, add_user
-from web import db
+from pyro_objects.web import db
 
 PASSWORD = "correct horse battery"
 
 
 def web(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(python("-m", "web", *args), input=stdin, text=True,
+    return subprocess.run(python("-m", "pyro_objects.web", *args), input=stdin, text=True,
                           capture_output=True, timeout=60, cwd=ROOT, env=env)
 
 
@@ -37,11 +37,11 @@ def test_beyond_loopback_it_refuses_to_start_without_accounts(tmp_path, args, wh
     assert result.stderr.splitlines() == [
         f"error: refusing to serve {where} without accounts: anyone who reaches it could use "
         f"the whole system",
-        "hint: create one with: python -m web adduser NAME (every page then needs a login)"]
+        "hint: create one with: pyro-objects web adduser NAME (every page then needs a login)"]
 
 
 def test_adduser_reads_the_password_without_echo_and_stores_a_slow_hash(tmp_path):
-    terminal = Terminal(python("-m", "web", "adduser", "alice", "--data", str(tmp_path)),
+    terminal = Terminal(python("-m", "pyro_objects.web", "adduser", "alice", "--data", str(tmp_path)),
                         env=None)
     try:
         terminal.read_until("Password: ")

@@ -1,4 +1,4 @@
-"""The web console: the whole system in a browser (python -m web).
+"""The web console: the whole system in a browser (python -m pyro_objects.web).
 
     app = create_app({"DATA_DIR": "/tmp/console"})   # Flask app, background services started
     ...
@@ -18,11 +18,11 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request
 
-from web import db
-from web.errors import ApiError
-from web.jobs import MAX_QUEUED, Jobs
-from web.registry import Registry
-from web.remote import Prompts
+from pyro_objects.web import db
+from pyro_objects.web.errors import ApiError
+from pyro_objects.web.jobs import MAX_QUEUED, Jobs
+from pyro_objects.web.registry import Registry
+from pyro_objects.web.remote import Prompts
 
 MAX_STREAMS = 64            # live progress streams open at once (each holds a server thread)
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -134,7 +134,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, StreamSlots(app.config["MAX_STREAMS"]))
     jobs.start()
 
-    from web import api, auth, chat, errors, pages
+    from pyro_objects.web import api, auth, chat, errors, pages
     errors.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth.bp)

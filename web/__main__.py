@@ -1,4 +1,4 @@
-"""python -m web [--host HOST] [--port PORT] | adduser NAME | deluser NAME
+"""python -m pyro_objects.web [--host HOST] [--port PORT] | adduser NAME | deluser NAME
 
 Serves the web console (waitress, threads) until SIGINT/SIGTERM. On loopback no login is
 needed; bound to any other address it refuses to start until an account exists.
@@ -18,10 +18,10 @@ from pathlib import Path
 import Pyro4
 from waitress.server import create_server
 
-from pyrokit import cli
-from pyrokit.errors import SetupError, UsageError
-from pyrokit.tls import is_loopback
-from web import auth, create_app, db, default_data_dir, shutdown
+from pyro_objects import cli
+from pyro_objects.errors import SetupError, UsageError
+from pyro_objects.tls import is_loopback
+from pyro_objects.web import auth, create_app, db, default_data_dir, shutdown
 
 log = logging.getLogger("web")
 
@@ -32,8 +32,8 @@ LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"]
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m web", description=__doc__.splitlines()[0],
-                                     epilog="accounts: python -m web adduser NAME | deluser NAME")
+    parser = argparse.ArgumentParser(prog="pyro-objects web", description=__doc__.splitlines()[0],
+                                     epilog="accounts: pyro-objects web adduser NAME | deluser NAME")
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}; any other than "
                              f"loopback needs accounts)")
@@ -52,7 +52,7 @@ def serve_parser() -> argparse.ArgumentParser:
 
 
 def user_parser(command: str) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=f"python -m web {command}")
+    parser = argparse.ArgumentParser(prog=f"pyro-objects web {command}")
     parser.add_argument("name", metavar="NAME")
     parser.add_argument("--data", type=Path, help="where the database lives")
     if command == "adduser":
@@ -91,7 +91,7 @@ def adduser(argv: list[str]) -> None:
     with db.connection(database(args.data)) as conn:
         if not db.add_user(conn, name, auth.hash_password(password)):
             raise UsageError(f"user {name} exists already",
-                             f"remove it first: python -m web deluser {name}")
+                             f"remove it first: pyro-objects web deluser {name}")
     print(f"added user {name}")
 
 
@@ -117,7 +117,7 @@ def serve(argv: list[str]) -> None:
             f"on {args.host or 'all interfaces'}"
         raise SetupError(f"refusing to serve {where} without accounts: anyone who reaches it "
                          f"could use the whole system",
-                         "create one with: python -m web adduser NAME (every page then needs "
+                         "create one with: pyro-objects web adduser NAME (every page then needs "
                          "a login)")
     app = create_app({"DATA_DIR": str(path.parent), "LOGIN_REQUIRED": login,
                       "MAX_STREAMS": args.max_streams,

@@ -9,10 +9,10 @@ import time
 from flask import Blueprint, Response, jsonify, request
 
 from chain.ring import MAX_ITEM_CHARS, node_id
-from client.parsing import whole_number
+from pyro_objects.client.parsing import whole_number
 from compute.coordinator import check_request
-from web import auth, db, plot, remote, services
-from web.errors import ApiError
+from pyro_objects.web import auth, db, plot, remote, services
+from pyro_objects.web.errors import ApiError
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

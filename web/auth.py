@@ -27,8 +27,8 @@ from flask import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from web import db
-from web.errors import ApiError
+from pyro_objects.web import db
+from pyro_objects.web.errors import ApiError
 
 bp = Blueprint("auth", __name__)
 

@@ -22,13 +22,13 @@ import time
 import Pyro4.errors
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
-from chat import rules
-from chat.subscriber import CallbackDaemon, Subscriber
-from pyrokit import names
-from pyrokit.errors import Error
-from pyrokit.naming import UNREACHABLE
-from web import auth, remote, services
-from web.errors import ApiError
+from pyro_objects.chat import rules
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects import names
+from pyro_objects.errors import Error
+from pyro_objects.naming import UNREACHABLE
+from pyro_objects.web import auth, remote, services
+from pyro_objects.web.errors import ApiError
 
 bp = Blueprint("chat", __name__, url_prefix="/api/chat")
 
@@ -93,7 +93,7 @@ class Conversations:
                                "leave one (close its tab) first")
             if len(self._open) >= MAX_CONVERSATIONS:
                 raise ApiError(503, f"{MAX_CONVERSATIONS} pages are in chat rooms already",
-                               "close some chat tabs, or use pyro_client.py chat")
+                               "close some chat tabs, or use pyro-objects client chat")
             if self._daemon is None:
                 self._daemon = CallbackDaemon()
                 self._reaper.start()

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compute.coordinator import Status, run_pi
-from pyrokit.errors import Cancelled, Error
-from web import db
+from pyro_objects.errors import Cancelled, Error
+from pyro_objects.web import db
 
 log = logging.getLogger(__name__)
 

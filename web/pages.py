@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from compute.arithmetic import OPERATIONS
-from web import remote
+from pyro_objects.web import remote
 
 bp = Blueprint("pages", __name__)
 

@@ -17,10 +17,10 @@ from dataclasses import asdict, dataclass, replace
 import Pyro4
 import Pyro4.errors
 
-from pyrokit import names
-from pyrokit.config import ns_location
-from pyrokit.errors import Error
-from pyrokit.naming import PROBES_AT_ONCE, answers, describe, locate_ns
+from pyro_objects import names
+from pyro_objects.config import ns_location
+from pyro_objects.errors import Error
+from pyro_objects.naming import PROBES_AT_ONCE, answers, describe, locate_ns
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class Registry:
         try:
             ns_uri, listed = self._list()
         except (Error, Pyro4.errors.PyroError, OSError) as exc:
-            hint = getattr(exc, "hint", "") or "is the name server running? (./nameserver.sh)"
+            hint = getattr(exc, "hint", "") or "is the name server running? (pyro-objects nameserver)"
             self._publish(replace(self._snapshot, error=str(exc), hint=hint,
                                   updated=time.time()))
             return

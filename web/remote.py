@@ -18,10 +18,10 @@ import Pyro4
 import Pyro4.errors
 
 from chain.ring import node_name
-from client.console import Console
+from pyro_objects.client.console import Console
 from compute.arithmetic import OPERATIONS
-from pyrokit import names
-from pyrokit.errors import Error, Refused, SetupError, Unreachable, UsageError
+from pyro_objects import names
+from pyro_objects.errors import Error, Refused, SetupError, Unreachable, UsageError
 
 CALL_TIMEOUT = 5.0        # seconds any call from the console waits
 RING_TIMEOUT = 15.0       # a message round the ring: a 3-node ring gives up within 12 s

@@ -1,6 +1,6 @@
 """`make screenshots`: a PNG of each console page, with a freshly started system behind it.
 
-    python -m web.screenshots [DIR]        # default docs/screenshots
+    python -m pyro_objects.web.screenshots [DIR]        # default docs/screenshots
 
 Drives Debian's Chromium with Playwright (see web/browser.py).
 """
@@ -16,10 +16,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from pyrokit import config
-from pyrokit.processes import ROOT, python, wait_until
-from system.local import LocalSystem
-from web.browser import launch, unavailable_reason
+from pyro_objects import config
+from pyro_objects.processes import ROOT, python, wait_until
+from pyro_objects.system.local import LocalSystem
+from pyro_objects.web.browser import launch, unavailable_reason
 
 VIEWPORT = {"width": 1280, "height": 860}
 
@@ -103,7 +103,7 @@ def take(out: Path) -> list[Path]:
         save("chat")
 
         accounts = Path(workdir) / "login"  # a console that needs a login: one account
-        subprocess.run(python("-m", "web", "adduser", "demo", "--data", str(accounts),
+        subprocess.run(python("-m", "pyro_objects.web", "adduser", "demo", "--data", str(accounts),
                               "--password-stdin"), input=secrets.token_hex(8) + "\n",
                        text=True, check=True, capture_output=True, cwd=ROOT, timeout=60)
         login = system.start_web("--require-login", name="web-login", data=accounts)

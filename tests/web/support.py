@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pyrokit.processes import ROOT, python
-from web.browser import launch, unavailable_reason
+from pyro_objects.processes import ROOT, python
+from pyro_objects.web.browser import launch, unavailable_reason
 
 PAGES = {  # path: a selector that shows the page has drawn what its API gave it
     "": "#names tbody tr",
@@ -67,10 +67,10 @@ def decode(response) -> dict | str:
 
 
 def add_user(data: Path, name: str, password: str) -> None:
-    """python -m web adduser NAME --password-stdin, as a script would."""
+    """pyro-objects web adduser NAME --password-stdin, as a script would."""
     import subprocess
 
-    result = subprocess.run(python("-m", "web", "adduser", name, "--data", str(data),
+    result = subprocess.run(python("-m", "pyro_objects.web", "adduser", name, "--data", str(data),
                                    "--password-stdin"), input=password + "\n", text=True,
                             capture_output=True, timeout=60, cwd=ROOT)
     assert result.returncode == 0, result.stderr

@@ -25,7 +25,7 @@ async function api(path, { method = "GET", body } = {}) {
     response = await fetch(path, init);
   } catch (err) {
     throw new ApiError(0, { error: "the console does not answer",
-                            hint: "is python -m web still running?" });
+                            hint: "is pyro-objects web still running?" });
   }
   const data = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
   if (response.status === 401) {
