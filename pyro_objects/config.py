@@ -15,21 +15,26 @@ log = logging.getLogger(__name__)
 # - THREADPOOL_SIZE: Pyro4's 40 refuses the 41st concurrent connection; a ring node also
 #   holds one thread per message in flight while it waits on its successor.
 # - COMMTIMEOUT: Pyro4 waits forever by default; a dead peer must not hang anyone.
-# - MAX_MESSAGE_SIZE: every legitimate message here is small; a peer may not make us buffer
-#   an unbounded one.
+# - MAX_MESSAGE_SIZE: no peer may make us buffer an unbounded message. Replies may be large
+#   (a name server listing 12,000 names of 100 characters sends 1.6 MB); requests, all small,
+#   are refused above 1 MiB by the servers (transport.MAX_REQUEST_SIZE).
 # - SERIALIZER (what this process's proxies send): json is faster than serpent, much more
 #   so in batches (bench/RESULTS.md).
 # - SERIALIZERS_ACCEPTED (what daemons take): json and serpent. Pyro4 also accepts marshal,
 #   which Python documents as unsafe against malicious data; pickle stays refused.
+# - ONEWAY_THREADED: Pyro4 runs each oneway call in a new thread outside the pool, and any
+#   client may mark any method oneway: one connection could start unlimited threads. Here a
+#   oneway call runs on its connection's own worker, in order, like a two-way call.
 DEFAULTS = {
     "SERVERTYPE": "thread",
     "THREADPOOL_SIZE": 1000,
     "THREADPOOL_SIZE_MIN": 8,
     "COMMTIMEOUT": 30.0,
     "POLLTIMEOUT": 1.0,
-    "MAX_MESSAGE_SIZE": 1024 * 1024,
+    "MAX_MESSAGE_SIZE": 64 * 1024 * 1024,
     "SERIALIZER": "json",
     "SERIALIZERS_ACCEPTED": frozenset({"json", "serpent"}),
+    "ONEWAY_THREADED": False,
 }
 
 
@@ -44,11 +49,21 @@ def configure(identity: str = "server") -> None:
         log.warning("ignoring PYRO_MAX_RETRIES=%s: a resent call may run twice; calls here "
                     "are sent at most once", Pyro4.config.MAX_RETRIES)
         Pyro4.config.MAX_RETRIES = 0
+    if Pyro4.config.ONEWAY_THREADED:
+        log.warning("ignoring PYRO_ONEWAY_THREADED=%s: a thread per oneway call is unbounded; "
+                    "oneway calls run on their connection's worker", Pyro4.config.ONEWAY_THREADED)
+        Pyro4.config.ONEWAY_THREADED = False
     Pyro4.config.THREADPOOL_SIZE_MIN = min(Pyro4.config.THREADPOOL_SIZE_MIN,
                                            Pyro4.config.THREADPOOL_SIZE)
     transport.install()
     if tls.enabled():
         tls.configure(identity)
+
+
+def hmac_key() -> str | None:
+    """PYRO_HMAC_KEY, which Pyro4's own pyro4-ns and pyro4-nsc read: when set, every daemon
+    and proxy made here signs its messages with it, and a peer without it is refused."""
+    return os.environ.get("PYRO_HMAC_KEY") or None
 
 
 _ns_location: tuple[str | None, int | None] | None = None

@@ -7,6 +7,15 @@ any Pyro4 client expects; these are for the programs around them.
 from __future__ import annotations
 
 
+def caused_by(exc: BaseException | None, kinds: type | tuple[type, ...]) -> bool:
+    """Whether `exc`, or an exception it was raised from or while handling, is of `kinds`."""
+    while exc is not None:
+        if isinstance(exc, kinds):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 class Error(Exception):
     """Base of the project's errors; `hint` says what to do next."""
 

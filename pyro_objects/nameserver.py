@@ -27,6 +27,7 @@ import Pyro4.naming
 
 from pyro_objects import cli, tls
 from pyro_objects.cli import fail
+from pyro_objects.config import hmac_key
 from pyro_objects.naming import PROBES_AT_ONCE
 from pyro_objects.state import state_dir
 
@@ -89,6 +90,7 @@ class NameServerDaemon(Pyro4.naming.NameServerDaemon):
 
     def __init__(self, host: str, port: int, storage: str) -> None:
         super().__init__(host, port, storage=storage)
+        self._pyroHmacKey = hmac_key()  # as pyro4-ns does: a client without the key is refused
         self.unregister(Pyro4.constants.NAMESERVER_NAME)
         self.nameserver = Registry(self.nameserver.storage)
         self.register(self.nameserver, Pyro4.constants.NAMESERVER_NAME)
@@ -175,6 +177,8 @@ def serve(host: str, port: int, storage: str, broadcast: bool, prune_after: floa
             pruner = Pruner(daemon.nameserver, prune_after)
             pruner.start()
             print(f"names whose server does not answer for {prune_after:g} s are removed")
+        if daemon._pyroHmacKey:
+            print("clients must sign their messages with PYRO_HMAC_KEY")
         print(f"NS running on {daemon.locationStr} ({address})")
         print(f"URI = {daemon.uriFor(daemon.nameserver)}", flush=True)
         daemon.requestLoop()

@@ -9,8 +9,8 @@ import Pyro4
 import Pyro4.errors
 
 from pyro_objects import tls
-from pyro_objects.config import ns_location
-from pyro_objects.errors import NameServerNotFound, SetupError
+from pyro_objects.config import hmac_key, ns_location
+from pyro_objects.errors import NameServerNotFound, SetupError, caused_by
 from pyro_objects.proxy import Proxy
 
 PROBE_TIMEOUT = 2.0     # seconds a live server takes at most to answer a connection
@@ -23,6 +23,10 @@ START_HINT = (
     "start one with pyro-objects nameserver, or point PYRO_NS_HOST/PYRO_NS_PORT "
     "(--ns-host/--ns-port) at a running one"
 )
+
+
+HMAC_HINT = ("give every process the name server's key in PYRO_HMAC_KEY (or unset it "
+             "everywhere); see the README, 'Reliability'")
 
 
 def describe(host: str | None, port: int | None) -> str:
@@ -38,12 +42,16 @@ def locate_ns(host: str | None = None, port: int | None = None) -> Pyro4.Proxy:
     if host is None and port is None:
         host, port = ns_location()
     try:
-        ns = Pyro4.locateNS(host=host, port=port)
+        ns = Pyro4.locateNS(host=host, port=port, hmac_key=hmac_key())
     except Pyro4.errors.NamingError as exc:
         if tls.handshake_failed(exc, (host, port or Pyro4.config.NS_PORT) if host else None):
             raise SetupError(f"the name server at {describe(host, port)} refused this "
                              f"process's certificate, or it refused the name server's",
                              tls.HANDSHAKE_HINT) from exc
+        if caused_by(exc, Pyro4.errors.SecurityError):
+            raise SetupError(f"the name server at {describe(host, port)} refused this "
+                             f"process's messages: their PYRO_HMAC_KEY differs",
+                             HMAC_HINT) from exc
         raise NameServerNotFound(
             f"no name server reachable at {describe(host, port)}", START_HINT
         ) from exc

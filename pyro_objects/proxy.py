@@ -7,6 +7,8 @@ import socket
 
 import Pyro4
 
+from pyro_objects.config import hmac_key
+
 
 def peer_closed(sock: socket.socket) -> bool:
     """True when the peer has closed `sock` (end of stream or reset waiting to be read).
@@ -39,6 +41,7 @@ class Proxy(Pyro4.Proxy):
     def __init__(self, uri) -> None:
         super().__init__(uri)
         self._pyroMaxRetries = 0  # whatever PYRO_MAX_RETRIES says: retries are not at-most-once
+        self._pyroHmacKey = hmac_key()
 
     def _pyroInvoke(self, methodname, vargs, kwargs, flags=0, objectId=None):  # noqa: N803 - Pyro4's signature
         connection = self._pyroConnection

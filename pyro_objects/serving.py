@@ -12,6 +12,7 @@ import Pyro4
 import Pyro4.errors
 
 from pyro_objects import tls
+from pyro_objects.config import hmac_key
 from pyro_objects.errors import SetupError
 from pyro_objects.naming import answers, locate_ns, unregister
 
@@ -62,6 +63,7 @@ class Server:
         ns = locate_ns()
         try:
             self.daemon = Pyro4.Daemon(host=self.host, port=self.port)
+            self.daemon._pyroHmacKey = hmac_key()
         except (OSError, Pyro4.errors.CommunicationError) as exc:
             where = f"{self.host or Pyro4.config.HOST}:{self.port}"
             raise SetupError(

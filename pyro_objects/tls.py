@@ -12,7 +12,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.socketutil
 
-from pyro_objects.errors import SetupError
+from pyro_objects.errors import SetupError, caused_by
 
 ENV = "TLS_DIR"
 MAKE_HINT = "create them with: pyro-objects certs DIR [HOST ...] (or make certs)"
@@ -29,11 +29,8 @@ def handshake_failed(exc: BaseException, address: tuple[str, int] | None = None)
     Python 3.13's ssl may report a peer's refusal of our certificate as a plain connection
     error; so with TLS on, a server at `address` that accepts a TCP connection means the
     failure was the handshake's."""
-    cause = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError):
-            return True
-        cause = cause.__cause__ or cause.__context__
+    if caused_by(exc, ssl.SSLError):
+        return True
     if address is None or not enabled():
         return False
     try:

@@ -6,13 +6,15 @@ silent) connections deny everyone else. This server keeps Pyro4's model and adds
 
 - a handshake deadline: a connection that has not completed Pyro's handshake (and, with TLS,
   the TLS one) within HANDSHAKE_SECONDS of being accepted is closed;
-- an I/O deadline instead of a socket timeout: a connection blocked in one receive or send for
-  longer than COMMTIMEOUT is closed, by a reaper thread, so the sockets can stay blocking (a
-  socket timeout costs a poll() on every read);
+- an I/O deadline instead of a socket timeout: a connection stalled inside a request (part
+  of it received) or in a send for longer than COMMTIMEOUT is closed, by a reaper thread, so
+  the sockets can stay blocking (a socket timeout costs a poll() on every read). A connection
+  idle between requests is not: stock Pyro4 proxies do not reconnect, so a healthy idle
+  connection is kept while there is room;
 - eviction when full: a new connection that finds every worker taken closes the connections
-  that have waited longest for their clients (never one whose call is running) and takes a
-  freed worker. A proxy whose idle connection was closed reconnects before its next call
-  (pyro_objects.proxy), so legitimate clients do not notice.
+  that have waited longest for their clients, idle or stalled (never one whose call is
+  running), and takes a freed worker. A pyro_objects proxy whose idle connection was closed
+  reconnects before its next call (pyro_objects.proxy), so legitimate clients do not notice.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import logging
 import math
 import resource
 import socket
+import struct
 import threading
 import time
 
 from Pyro4.configuration import config
+from Pyro4.errors import ConnectionClosedError
 from Pyro4.socketserver import threadpoolserver
 from Pyro4.socketserver.threadpool import NoFreeWorkersError
 from Pyro4.socketutil import SocketConnection
@@ -38,18 +42,59 @@ EVICT_SHARE = 1 / 64
 LISTEN_BACKLOG = 1024
 FILES_PER_CONNECTION = 1
 SPARE_FILES = 64
+# A Pyro4 message header (Pyro4.message.Message.header_format): only the sizes of what follows.
+HEADER = struct.Struct("!12xi2xH4x")
+# Requests are small; replies may be large (a name server's list). PYRO_MAX_MESSAGE_SIZE bounds
+# both, as in Pyro4, and a request is refused above the lower of it and this.
+MAX_REQUEST_SIZE = 1024 * 1024
 
 
 class TrackedConnection(SocketConnection):
-    """A client connection that records since when it has been blocked in a receive or send."""
+    """A client connection that records since when it has waited for its client: idle
+    (between requests, nothing of the next one received) or stalled (inside a request, or in
+    a send)."""
 
     def __init__(self, sock: socket.socket) -> None:
         super().__init__(sock)
         self.handshaken = False
         self.accepted = time.monotonic()
+        self.idle_since: float | None = None
         self.blocked_since: float | None = self.accepted
+        self.unread = 0  # bytes of the current message not received yet
+
+    @property
+    def waiting_since(self) -> float | None:
+        """Since when this connection has waited for its client, idle or stalled; else None."""
+        return self.idle_since if self.idle_since is not None else self.blocked_since
 
     def recv(self, size: int) -> bytes:
+        if self.unread or size != HEADER.size:
+            self.unread = max(0, self.unread - size)
+            return self._recv_promptly(size)
+        # Between messages: waiting for the next request is idle, not a stall. One receive, as
+        # Pyro4's; what of the header it did not bring must come promptly.
+        self.idle_since, self.blocked_since = time.monotonic(), None
+        try:
+            header = self.sock.recv(size)
+        except OSError as exc:
+            raise ConnectionClosedError(f"receiving: connection lost: {exc}") from None
+        finally:
+            self.idle_since = None
+        if not header:
+            raise ConnectionClosedError("receiving: connection lost")
+        if len(header) < size:
+            header += self._recv_promptly(size - len(header))
+        data_size, annotations_size = HEADER.unpack(header)
+        self.unread = max(0, data_size + annotations_size)
+        limit = min(MAX_REQUEST_SIZE, config.MAX_MESSAGE_SIZE or MAX_REQUEST_SIZE)
+        if self.unread > limit:
+            # Closed unread, as Pyro4 does: answering would mean reading it all first.
+            log.warning("refused a request of %d bytes (at most %d)", self.unread, limit)
+            raise ConnectionClosedError(f"request of {self.unread} bytes refused "
+                                        f"(at most {limit})")
+        return header
+
+    def _recv_promptly(self, size: int) -> bytes:
         self.blocked_since = time.monotonic()
         try:
             return super().recv(size)
@@ -150,7 +195,7 @@ class GuardedThreadpoolServer(threadpoolserver.SocketServer_Threadpool):
         wait for one worker to finish per connection.
         """
         waiting = sorted((since, id(c), c) for c in list(self.connections)
-                         if c is not besides and (since := c.blocked_since) is not None)
+                         if c is not besides and (since := c.waiting_since) is not None)
         if not waiting:
             return False
         victims = waiting[:max(1, int(config.THREADPOOL_SIZE * EVICT_SHARE))]

@@ -70,13 +70,17 @@ def test_a_server_restarted_between_calls_gets_each_call_once(own_system, log):
 
 
 def test_an_idle_connection_closed_by_the_server_is_remade_transparently(own_system, tmp_path):
-    own_system.env.update(PYRO_COMMTIMEOUT="1")
+    """The server closes an idle connection only to make room: here a pool of 2 workers."""
     path = tmp_path / "executions"
     own_system.start_nameserver()
+    own_system.env.update(PYRO_THREADPOOL_SIZE="2")
     start_counter(own_system, path)
-    with proxy(own_system, NAME) as counter:
+    uri = f"PYRONAME:{NAME}@127.0.0.1:{own_system.ns_port}"
+    with proxy(own_system, NAME) as counter, Pyro4.Proxy(uri) as a, Pyro4.Proxy(uri) as b:
         assert counter.slow(0) == "done"
         connection = counter._pyroConnection
+        a._pyroBind()
+        b._pyroBind()  # the pool is full: the connection idle longest gives way
         wait_until(lambda: peer_closed(connection.sock), timeout=10,
                    what="the server to close the idle connection")
         assert counter.slow(0) == "done"

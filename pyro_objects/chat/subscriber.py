@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import Pyro4
 import Pyro4.errors
 
-from pyro_objects import names, tls
+from pyro_objects import config, names, tls
 from pyro_objects.chat import peers, rules
 from pyro_objects.chat.delivery import BATCH
 from pyro_objects.naming import UNREACHABLE, pyroname
@@ -78,6 +78,7 @@ class CallbackDaemon:
         Pyro4.config.ONEWAY_THREADED = False
         with main_thread_signals():  # its worker threads too: they start with the daemon
             self.daemon = ServerCallersOnly(host=host, interface=CallbackDaemonObject)
+            self.daemon._pyroHmacKey = config.hmac_key()  # the chat server signs with it too
             self._thread = threading.Thread(target=self.daemon.requestLoop, name="callbacks",
                                             daemon=True)
             self._thread.start()
