@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 import tempfile
 from pathlib import Path
 
-from pyro_objects import config
+from pyro_objects import cli, config
 from pyro_objects.client.console import Console
 from pyro_objects.errors import StartError
 from pyro_objects.system.local import HOST, LocalSystem
@@ -49,7 +48,7 @@ def run_session(console: Console, steps: list[tuple[str, bool]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    cli.Parser(description=__doc__.splitlines()[0]).parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="pyro-demo-") as workdir:
         system = LocalSystem(Path(workdir))
         with system:
