@@ -13,12 +13,12 @@ import argparse
 import shlex
 import sys
 
-from pyro_objects import cli, config, logs
+from pyro_objects import __version__, cli, config, logs
 from pyro_objects.client.console import Console
 
 # Options that may also follow the command (`pyro_client.py add 2 3 --debug`); after `--`,
 # everything belongs to the command.
-GLOBAL_FLAGS = {"--debug"}
+GLOBAL_FLAGS = {"--debug"}  # (--json is each command's own: see Console.onecmd)
 GLOBAL_OPTIONS = {"--ns-host", "--ns-port", "--log-level"}
 
 
@@ -32,6 +32,7 @@ def parser() -> argparse.ArgumentParser:
     )
     cli.add_ns_options(result)
     result.add_argument("--debug", action="store_true", help="print remote tracebacks")
+    result.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     cli.add_log_option(result, default="WARNING")
     result.add_argument("command", nargs=argparse.REMAINDER, help="a command to run, then exit")
     return result

@@ -28,7 +28,7 @@ import Pyro4
 
 from bench.timing import Rate
 from pyro_objects import config
-from pyro_objects.client.parsing import whole_number
+from pyro_objects.library.commands import whole_number
 from pyro_objects.processes import wait_until
 from pyro_objects.system.local import HOST, LocalSystem
 

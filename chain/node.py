@@ -27,7 +27,8 @@ PROBE_SECONDS = 1.0  # to tell a hung node from a live one waiting on a hung nod
 class ChainNode:
     """Appends its name to a message and forwards it to its successor; the node that finds
     its own name already in the message closes the circle. The route comes back as
-    ["passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"].
+    ["passed on from 1", "passed on from 2", "passed on from 3", "complete at 1"] from
+    process(), the tutorial's method, and with each hop's time from trace().
     """
 
     def __init__(self, ident: int, size: int, successor: str | None = None, heal: bool = True,
@@ -44,53 +45,65 @@ class ChainNode:
 
     def process(self, message):
         """Forward `message` (a list of strings) around the ring; returns the route."""
+        return [ring.hop_text(hop) for hop in self.trace(message)]
+
+    def trace(self, message):
+        """Like process(), the route as hops: [{"step", "node", "ms"}, ...], each with the
+        milliseconds from the message reaching that node to its answer leaving it (for a
+        skipped node, the time spent trying it). Nodes forward by trace()."""
+        began = time.perf_counter()
         message = ring.check_message(message, self.max_hops)
         if self.name in message:
             log.debug("message came back to %s: circle complete", self.ident)
-            return [f"complete at {self.ident}"]
+            return [ring.hop("complete", self.ident, 0.0)]
         # Per-message lines are DEBUG (--log-level DEBUG): at INFO they slow every hop.
         log.debug("node %s passing the message on to %s", self.ident, self.successor)
-        return [f"passed on from {self.ident}", *self._forward(message + [self.name])]
+        route = self._forward(message + [self.name])
+        return [ring.hop("passed", self.ident, (time.perf_counter() - began) * 1e3), *route]
 
-    def _forward(self, message: list[str]) -> list[str]:
+    def _forward(self, message: list[str]) -> list[dict]:
         # Nodes further along wait less, so the node nearest a failure reports it; one
         # route-around fits in the same budget again (see budget()).
         wait = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
         deadline = time.monotonic() + 2 * wait
-        failure = None
+        failure, tried = None, 0.0  # tried: ms spent on the successor before it failed
+        skipped: list[dict] = []
         if self.successor not in self._dead:
+            began = time.perf_counter()
             try:
                 return self._send(self.successor, message, wait)
             except UNREACHABLE as exc:
                 if not self.heal:
                     raise self._unreachable(self.successor, exc, wait) from None
                 failure = exc
+                tried = (time.perf_counter() - began) * 1e3
         registered = self._registered_nodes()
         if failure is not None:
             self._judge(self.successor, registered.get(self.successor), failure, wait)
-        skipped = []
         for candidate in self._ring_from(self.successor):
             if candidate == self.name:
-                return [*self._skips(skipped), *self.process(message)]
+                return [*skipped, *self.trace(message)]
             uri = registered.get(candidate)
             if uri is None or self._known_dead(candidate, uri):
-                skipped.append(candidate)
+                skipped.append(self._skip(candidate,
+                                          tried if candidate == self.successor else 0.0))
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
+            began = time.perf_counter()
             try:
                 route = self._send(candidate, message, min(wait, remaining))
             except UNREACHABLE as exc:
                 self._judge(candidate, uri, exc, min(wait, remaining))
-                skipped.append(candidate)
+                skipped.append(self._skip(candidate, (time.perf_counter() - began) * 1e3))
                 continue
             self._dead.pop(candidate, None)
-            return [*self._skips(skipped), *route]
+            return [*skipped, *route]
         raise self._unreachable(self.successor, f"no live node answered within "
                                 f"{2 * wait:g} s", wait)
 
-    def _send(self, name: str, message: list[str], timeout: float) -> list[str]:
+    def _send(self, name: str, message: list[str], timeout: float) -> list[dict]:
         proxies = self._local.__dict__.setdefault("proxies", {})
         proxy = proxies.get(name)
         if proxy is None:
@@ -98,12 +111,12 @@ class ChainNode:
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
-            # Pyro4 checks here that the object exposes process(); a live object that does not
+            # Pyro4 checks here that the object exposes trace(); a live object that does not
             # is no ring node, and is taken for dead.
-            process = getattr(proxy, "process", None)
-            if process is None:
+            trace = getattr(proxy, "trace", None)
+            if trace is None:
                 raise Pyro4.errors.CommunicationError(f"{name} is not a ring node")
-            return process(message)
+            return trace(message)
         except UNREACHABLE:
             proxy._pyroRelease()
             del proxies[name]  # a restarted node is looked up afresh next time
@@ -150,8 +163,9 @@ class ChainNode:
         start = names.ring_node_id(first) or ring.successor(self.ident, self.size)
         return [ring.node_name(i) for i in ring.ring_order(start - 1, self.size)]
 
-    def _skips(self, skipped: list[str]) -> list[str]:
-        return [f"skipped {names.ring_node_id(name) or name}" for name in skipped]
+    @staticmethod
+    def _skip(name: str, ms: float) -> dict:
+        return ring.hop("skipped", names.ring_node_id(name) or name, ms)
 
     def _unreachable(self, name: str, reason: object, waited: float) -> ConnectionError:
         if isinstance(reason, Pyro4.errors.TimeoutError):

@@ -45,6 +45,22 @@ def check_message(message: object, max_hops: int) -> list[str]:
     return list(message)
 
 
+# A hop's step, and the route line the tutorial's `process` gives for it.
+STEP_TEXTS = {"passed": "passed on from {node}", "skipped": "skipped {node}",
+              "complete": "complete at {node}"}
+
+
+def hop(step: str, node: int | str, ms: float | None) -> dict:
+    """One hop of a traced route: what happened at `node` and how long it took (ms from the
+    message reaching the node to its answer leaving it, or spent trying a skipped node)."""
+    return {"step": step, "node": node, "ms": None if ms is None else round(ms, 3)}
+
+
+def hop_text(hop: dict) -> str:
+    """The route line of a hop: "passed on from 1", "skipped 2", "complete at 1"."""
+    return STEP_TEXTS[hop["step"]].format(node=hop["node"])
+
+
 def hops(message: Iterable[str]) -> int:
     """How many ring nodes a message has crossed (each appends its name)."""
     return sum(1 for item in message if item.startswith(PREFIX))

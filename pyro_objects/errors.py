@@ -17,13 +17,28 @@ def caused_by(exc: BaseException | None, kinds: type | tuple[type, ...]) -> bool
 
 
 class Error(Exception):
-    """Base of the project's errors; `hint` says what to do next."""
+    """Base of the project's errors; `hint` says what to do next, in words that fit every
+    front end; `topic` names what a front end can point to for more (TOPICS)."""
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", topic: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+        self.topic = topic
+
+
+# What an error's `topic` may name: each front end says where its user sees it.
+NAMES_TOPIC = "names"    # what is registered, and whether it answers
+RING_TOPIC = "ring"      # the ring's nodes
+TOPICS = (NAMES_TOPIC, RING_TOPIC)
+
+
+def hint_with(exc: BaseException, pointers: dict[str, str]) -> str:
+    """`exc`'s hint, followed by where this front end shows more on its topic (`pointers`)."""
+    hint = getattr(exc, "hint", "")
+    pointer = pointers.get(getattr(exc, "topic", ""), "")
+    return "; ".join(part for part in (hint, pointer) if part)
 
 
 class UsageError(Error):

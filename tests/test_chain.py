@@ -10,6 +10,8 @@ import pytest
 
 from chain.ring import node_name
 from pyro_objects import names
+from pyro_objects.errors import Refused
+from pyro_objects.library.client import hop_of
 from pyro_objects.processes import ROOT
 from tests.support import proxy, run_client
 
@@ -239,3 +241,11 @@ def test_a_ring_name_pointing_at_an_object_that_is_no_node_is_routed_around(own_
 def test_ring_names_are_parsed_strictly(name, ident):
     assert names.ring_node_id(name) == ident
     assert names.is_invalid(name) == (name.startswith(names.RING_PREFIX) and ident is None)
+
+
+@pytest.mark.parametrize("item", [None, "passed on from 1", {"step": "passed"},
+                                  {"step": "bogus", "node": 1, "ms": 1.0}, 7])
+def test_a_route_that_is_no_list_of_hops_is_refused_not_a_crash(item):
+    """A ring name served by something else must cost the caller only an error."""
+    with pytest.raises(Refused, match="malformed route"):
+        hop_of(item)

@@ -1,6 +1,7 @@
 """pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -35,11 +36,11 @@ def test_one_shot_prints_the_bare_result(system, args, output):
     (["add", "x", "1"], 2, ["error: argument A: must be a number (got 'x'); usage: add A B"]),
     (["add", "1"], 2, ["error: the following arguments are required: B; usage: add A B"]),
     (["pi", "1.5"], 2, ["error: argument N: must be a whole number (got '1.5'); usage: pi "
-                        "[--workers K] [--slice S] [--json FILE] N"]),
+                        "[--workers K] [--slice S] [--json [FILE]] N"]),
     (["gret", "Ana"], 2, ["error: unknown command 'gret'", "hint: did you mean 'greet'?"]),
     (["pi", "1e9", "--slice", "1"], 2, ["error: slice must be at least 100000 for 1000000000 "
                                         "terms: at most 10000 slices a run (got 1); usage: pi "
-                                        "[--workers K] [--slice S] [--json FILE] N"]),
+                                        "[--workers K] [--slice S] [--json [FILE]] N"]),
 ])
 def test_one_shot_errors_say_what_and_exit_1_or_2(system, args, code, lines):
     result = run_client(system, *args)
@@ -83,9 +84,11 @@ def test_debug_shows_the_remote_traceback(system):
 
 def test_list_shows_registered_names(system):
     result = run_client(system, "list")
-    names = [line.split()[0] for line in result.stdout.splitlines()]
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["NAME", "KIND", "URI", "METADATA"]
+    names = [line.split()[0] for line in rows]
     assert {"server", "example.compute", "Pyro.NameServer"} <= set(names)
-    ring = run_client(system, "list", "example.chain").stdout.splitlines()
+    ring = run_client(system, "list", "example.chain").stdout.splitlines()[1:]
     assert [line.split()[0] for line in ring] == [f"example.chainTopology.{n}" for n in (1, 2, 3)]
 
 
@@ -129,7 +132,7 @@ def test_an_object_that_is_not_registered_gets_a_hint(own_system):
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "error: no object named 'server' is registered in the name server",
-        "hint: start the server that provides it; 'list' shows what is there",
+        "hint: start the server that provides it; 'list' shows what is registered",
     ]
 
 
@@ -169,5 +172,6 @@ def test_list_marks_names_that_break_their_prefixs_rules_invalid(system):
         with system.ns() as ns:
             for name in bad:
                 ns.remove(name)
-    assert listed == [f"{name}  {uri}" + ("  (invalid)" if name in bad else "")
-                      for name, uri in sorted(registered.items())]
+    assert [re.split(r"\s{2,}", line)[:3] for line in listed[1:]] == [
+        [name, "invalid" if name in bad else "ring node", uri]
+        for name, uri in sorted(registered.items())]

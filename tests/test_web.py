@@ -551,11 +551,16 @@ def test_the_ring_lists_its_nodes_and_sends_a_message_round(client):
     assert 0 < sent["ms"] < 5000
 
 
-def test_a_route_line_with_an_odd_node_id_is_kept_as_text():
-    """'²' is a digit to str.isdigit but not a number to int(): it was a 500."""
-    assert remote.hop("passed on from ²") == {"step": "passed", "node": "²",
-                                               "text": "passed on from ²"}
-    assert remote.hop("complete at 12")["node"] == 12
+def test_each_hop_comes_back_with_its_node_step_and_time(client):
+    """The ring's structured hops (from the nodes' trace()), beside the tutorial's route."""
+    sent = post(client, "/api/ring/send", {"message": "timed"}).get_json()
+    assert [hop["text"] for hop in sent["hops"]] == sent["route"]
+    passed = [hop["ms"] for hop in sent["hops"] if hop["step"] == "passed"]
+    assert len(passed) == 3 and all(isinstance(ms, float) for ms in passed)
+    # A node's time holds the time of every node after it; the caller's holds them all.
+    assert sent["ms"] >= passed[0] >= passed[1] >= passed[2] > 0
+    assert sent["hops"][-1] == {"step": "complete", "node": 1, "ms": 0.0,
+                                "text": "complete at 1"}
 
 
 @pytest.mark.parametrize(("body", "status", "error"), [
@@ -817,14 +822,6 @@ def test_ring_names_that_lie_are_shown_invalid_and_skipped_while_listed_and_afte
     ring = client.get("/api/ring")
     assert ring.status_code == 200
     assert [node["id"] for node in ring.get_json()["nodes"]] == [1, 2, 3]
-
-
-@pytest.mark.parametrize(("line", "node"), [
-    ("passed on from 2", 2), ("skipped 12", 12), ("complete at 1", 1),
-    ("passed on from ²", "²"), ("skipped 01", "01"), ("skipped example.x", "example.x"),
-])
-def test_a_route_line_names_its_node_by_number_only_when_it_is_one(line, node):
-    assert remote.hop(line)["node"] == node
 
 
 # --- private data ---------------------------------------------------------------------------

@@ -1,110 +1,129 @@
-"""The client prompt: one `do_<command>` per feature; interactive, one-shot and piped use."""
+"""The client prompt: the library's commands formatted for a terminal, and the prompt's own
+(pi, chat, say, help, quit); interactive, one-shot and piped use."""
 
 from __future__ import annotations
 
 import argparse
 import cmd
-import difflib
+import json
 import os
+import shlex
 import sys
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import Pyro4
 import Pyro4.errors
 import Pyro4.util
 
-from compute.arithmetic import OPERATIONS
-from pyro_objects import names, tls
-from pyro_objects.client.chain_commands import ChainCommands
+from pyro_objects import __version__
 from pyro_objects.client.chat_commands import ChatCommands
-from pyro_objects.client.parsing import arg, command, format_result, number, whole_number
+from pyro_objects.client.parsing import command
 from pyro_objects.client.pi_commands import PiCommands
-from pyro_objects.errors import Cancelled, Error, NotRegistered, Refused, Unreachable, UsageError
-from pyro_objects.naming import locate_ns, pyroname
-from pyro_objects.proxy import Proxy
+from pyro_objects.errors import (
+    NAMES_TOPIC,
+    RING_TOPIC,
+    Cancelled,
+    Error,
+    Refused,
+    Unreachable,
+    UsageError,
+    hint_with,
+)
+from pyro_objects.library import Client, as_json, text_of
+from pyro_objects.library.client import KINDS, UNREACHABLE_HINT
+from pyro_objects.library.commands import COMMANDS, Command, evaluate_line, split_words, unknown
 
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
 HISTORY_LENGTH = 1000
-UNREACHABLE_HINT = ("its server has stopped or is unreachable; start it again and retry; "
-                    "'list' shows what is registered")
-# What to do when a remote object raises one of these (others speak for themselves).
-REMOTE_HINTS = {
-    ConnectionError: "start the ring node named (pyro-objects ring-node --id K --ring N); "
-                     "'list --kind chain.node' shows the live ones",
+# Where the prompt shows more about an error's topic.
+POINTERS = {NAMES_TOPIC: "'list' shows what is registered",
+            RING_TOPIC: "'list --kind chain.node' shows the live ones"}
+JSON_FLAG = "--json"
+
+
+def columns(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as aligned columns (the last one unpadded)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return ["  ".join([*(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)),
+                       row[-1]]).rstrip() for row in rows]
+
+
+def name_rows(entries) -> list[str]:
+    """Registry entries as `pyro4-nsc listmeta` shows them, one aligned row each."""
+    if not entries:
+        return []
+    return columns([("NAME", "KIND", "URI", "METADATA")] + [
+        (e.name, e.kind, e.uri, ", ".join(e.metadata) or "-") for e in entries])
+
+
+def ping_lines(ping) -> list[str]:
+    if not ping.alive:
+        raise Unreachable(f"{ping.name} does not answer at {ping.uri}", UNREACHABLE_HINT,
+                          NAMES_TOPIC)
+    return [f"{ping.name} is up: {ping.ms:.1f} ms ({ping.uri})"]
+
+
+def round_lines(round_) -> list[str]:
+    return [*round_.route, f"round trip {round_.ms:.1f} ms"]
+
+
+# How the prompt prints each command's result (the rest: the value, bare).
+FORMATS: dict[str, Callable[[object], list[str]]] = {
+    "list": name_rows,
+    "lookup": lambda e: name_rows([e]),
+    "ping": ping_lines,
+    "chain": round_lines,
 }
 
 
-def _operation_command(op):
-    @command(f"{op.doc}, on {names.COMPUTE}",
-             arg("a", metavar="A", type=number), arg("b", metavar="B", type=number),
-             name=op.name)
-    def do(self, args: argparse.Namespace) -> None:
-        self.say(self.call(names.COMPUTE, op.name, args.a, args.b))
+def _library_command(entry: Command):
+    def do(self, line: str) -> None:
+        self.show(entry.name, entry.run(self.client, entry.parser.parse(line)))
 
-    do.__name__ = f"do_{op.name}"
+    do.__name__, do.__doc__, do.parser = f"do_{entry.name}", entry.summary, entry.parser
     return do
 
 
-class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
+class Console(ChatCommands, PiCommands, cmd.Cmd):
     """The remote objects, one command each; `help COMMAND` shows a command's usage."""
 
     intro = "Pyro objects client: type help for the commands, quit to leave."
     prompt = "pyro> "
 
-    def __init__(self, debug: bool = False) -> None:
+    def __init__(self, debug: bool = False, client: Client | None = None) -> None:
         super().__init__()
         self.debug = debug
+        self.client = client or Client()
         self.failures = 0
         self.exit_code = 0
-        self.proxies: dict[str, Pyro4.Proxy] = {}
+        self.json = False  # this command's output as one JSON document
 
     # --- plumbing shared by every command -------------------------------------------------
 
-    def proxy(self, name: str) -> Pyro4.Proxy:
-        """A proxy for `name`, looked up once and reused; it reconnects by name when needed."""
-        if name not in self.proxies:
-            self.proxies[name] = Proxy(pyroname(name))
-        return self.proxies[name]
-
     def call(self, name: str, method: str, *args: object) -> object:
-        """proxy(name).method(*args); every failure becomes one of pyro_objects.errors."""
-        try:
-            return getattr(self.proxy(name), method)(*args)
-        except Pyro4.errors.NamingError as exc:
-            self.resolve(name)  # raises NameServerNotFound or NotRegistered
-            raise Unreachable(f"cannot find {name}: {exc}", UNREACHABLE_HINT) from exc
-        except Pyro4.errors.TimeoutError as exc:
-            raise Unreachable(
-                f"{name} did not answer within {self.proxy(name)._pyroTimeout:g}s",
-                "the server may be busy or stuck; retry, raise PYRO_COMMTIMEOUT, or restart it",
-            ) from exc
-        except Pyro4.errors.CommunicationError as exc:
-            raise Unreachable(f"cannot reach {name}: {exc}", tls.HANDSHAKE_HINT
-                              if tls.handshake_failed(exc) else UNREACHABLE_HINT) from exc
-        except Pyro4.errors.PyroError:
-            raise
-        except Exception as exc:
-            if not hasattr(exc, "_pyroTraceback"):  # raised here, not by the remote object
-                raise
-            raise Refused(str(exc), REMOTE_HINTS.get(type(exc), "")) from exc
+        return self.client.call(name, method, *args)
 
     def resolve(self, name: str) -> Pyro4.URI:
-        """The URI registered for `name`; NameServerNotFound or NotRegistered with a hint."""
-        with locate_ns() as ns:
-            try:
-                return ns.lookup(name)
-            except Pyro4.errors.NamingError:
-                raise NotRegistered(
-                    f"no object named {name!r} is registered in the name server",
-                    "start the server that provides it; 'list' shows what is there") from None
+        return self.client.resolve(name)
 
     def say(self, value: object) -> None:
-        print(format_result(value), file=self.stdout, flush=True)
+        print(text_of(value), file=self.stdout, flush=True)
+
+    def show(self, name: str, result: object, in_json: bool | None = None) -> None:
+        """A command's result: its lines, or one JSON document with --json."""
+        if self.json if in_json is None else in_json:
+            print(json.dumps({"command": name, "result": as_json(result)}),
+                  file=self.stdout, flush=True)
+            return
+        for line in FORMATS.get(name, lambda value: [text_of(value)])(result):
+            print(line, file=self.stdout)
+        self.stdout.flush()
 
     def report(self, exc: BaseException) -> None:
-        """One `error:` line (plus a hint where there is one); --debug adds the traceback."""
+        """One `error:` line (plus a hint where there is one); --debug adds the traceback;
+        with --json, the error is also the JSON document on stdout."""
         self.failures += 1
         self.exit_code = max(self.exit_code, getattr(exc, "exit_code", 1))
         if isinstance(exc, Cancelled):
@@ -112,10 +131,15 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
             return
         message = str(exc) if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
         if isinstance(exc, UsageError) and self.lastcmd:
-            message = f"{message}; usage: {self._usage()}"
+            message = f"{message}; usage: {self._usage()}" if self._usage() else message
+        hint = hint_with(exc, POINTERS)
+        if self.json:
+            print(json.dumps({"error": message, "hint": hint,
+                              "exit_code": getattr(exc, "exit_code", 1)}), file=self.stdout,
+                  flush=True)
         print(f"error: {message}", file=sys.stderr)
-        if getattr(exc, "hint", ""):
-            print(f"hint: {exc.hint}", file=sys.stderr)
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
         if self.debug:
             remote = exc.__cause__ if isinstance(exc, Refused) else exc
             if hasattr(remote, "_pyroTraceback"):
@@ -127,9 +151,11 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
         sys.stderr.flush()
 
     def _usage(self) -> str:
-        method = getattr(self, "do_" + self.lastcmd.split(maxsplit=1)[0], None)
-        parser = getattr(method, "parser", None)
+        parser = self._parser(self.lastcmd.split(maxsplit=1)[0]) if self.lastcmd else None
         return parser.usage_line() if parser else ""
+
+    def _parser(self, name: str):
+        return getattr(getattr(self, f"do_{name}", None), "parser", None)
 
     @classmethod
     def commands(cls) -> dict[str, str]:
@@ -139,23 +165,39 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
 
     def onecmd(self, line: str) -> bool:
         self.lastcmd = line.strip()
+        self.json = False
         try:
-            return bool(super().onecmd(line))
+            return bool(super().onecmd(self._take_json_flag(line)))
         except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - each is reported, once
             if isinstance(exc, KeyboardInterrupt):
                 exc = Cancelled("cancelled")
             self.report(exc)
             return False
 
+    def _take_json_flag(self, line: str) -> str:
+        """The line without a `--json` typed before any `--` (the output option every
+        command takes), unless the command's own parser takes --json (pi)."""
+        name, _, rest = line.strip().partition(" ")
+        parser = self._parser(name)
+        if JSON_FLAG not in rest or (parser and JSON_FLAG in parser.options()):
+            return line
+        words = split_words(rest)
+        end = words.index("--") if "--" in words else len(words)
+        if JSON_FLAG not in words[:end]:
+            return line
+        self.json = True
+        words.remove(JSON_FLAG)
+        return shlex.join([name, *words])
+
     def emptyline(self) -> bool:
         return False
 
     def default(self, line: str) -> bool:
-        word = line.split()[0]
-        near = difflib.get_close_matches(word, self.commands(), n=1)
-        self.lastcmd = ""
-        raise UsageError(f"unknown command {word!r}",
-                         f"did you mean {near[0]!r}?" if near else "type help for the list")
+        """A line that names no command: an expression (`5 + 3`), or an unknown command."""
+        name, result = evaluate_line(self.client, line, allowed=(), known=list(self.commands()),
+                                     otherwise="type help for the commands")
+        self.show(name, result)
+        return False
 
     # --- running: interactive, piped, one-shot ---------------------------------------------
 
@@ -176,6 +218,7 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
             readline = None
         if readline is not None:
             readline.set_history_length(HISTORY_LENGTH)
+            readline.set_completer_delims(" \t\n")  # so that --kind is one word to complete
             try:
                 readline.read_history_file(HISTORY)
             except OSError:
@@ -199,63 +242,58 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
                 pass
         return stop
 
-    # --- commands ----------------------------------------------------------------------------
+    # --- completion: commands, options, kinds and registered names, each with its space ----
+
+    def completenames(self, text: str, *ignored: object) -> list[str]:
+        return [f"{name} " for name in self.commands() if name.startswith(text)]
+
+    def completedefault(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        name = line.split(maxsplit=1)[0]
+        before = line[:begidx].split()
+        if before[-1:] == ["--kind"]:
+            choices = list(KINDS)
+        elif text.startswith("-"):
+            parser = self._parser(name)
+            choices = [*(parser.options() if parser else []),
+                       *([] if name in ("pi", "help") else [JSON_FLAG])]
+        elif name in ("lookup", "ping", "list"):
+            choices = self._registered(text)
+        elif name == "help":
+            return self.completenames(text)
+        else:
+            choices = []
+        return [f"{choice} " for choice in choices if choice.startswith(text)]
+
+    def complete_help(self, text: str, line: str, begidx: int, endidx: int) -> list[str]:
+        return self.completenames(text)
+
+    def _registered(self, prefix: str) -> list[str]:
+        try:
+            return [entry.name for entry in self.client.names(prefix=prefix or None)]
+        except (Error, Pyro4.errors.PyroError):
+            return []
+
+    # --- the prompt's own commands -----------------------------------------------------------
 
     def do_help(self, line: str) -> None:
-        """the commands, or how to use one (help COMMAND)"""
+        """the commands, or how to use one: its synopsis and each argument (help COMMAND)"""
         name = line.strip()
         if not name:
             width = max(map(len, self.commands()))
             for command_name, summary in self.commands().items():
                 print(f"  {command_name:<{width}}  {summary}", file=self.stdout)
+            print(f"\nEvery command takes {JSON_FLAG} (one JSON document on stdout); "
+                  f"a line that is no command is an expression (5 + 3).", file=self.stdout)
             return
         method = getattr(self, f"do_{name}", None)
         if method is None or name == "EOF":
-            self.default(name)
+            raise unknown(name, self.commands(), "type help for the commands")
         parser = getattr(method, "parser", None)
         print(parser.format_help().strip() if parser else method.__doc__, file=self.stdout)
 
-    @command("the greeting object's welcome message for NAME",
-             arg("name", metavar="NAME", nargs="+"))
-    def do_greet(self, args: argparse.Namespace) -> None:
-        self.say(self.call(names.GREETING, "welcomeMessage", " ".join(args.name)))
-
-    @command("evaluate arithmetic such as 5 + 3 * (2 - 1) on the compute object",
-             arg("expression", metavar="EXPRESSION", nargs=argparse.REMAINDER))
-    def do_calc(self, args: argparse.Namespace) -> None:
-        if not args.expression:
-            raise UsageError("EXPRESSION is missing")
-        self.say(self.call(names.COMPUTE, "calc", " ".join(args.expression)))
-
-    @command("sum of (-1)^n/(2n+1) for n in A..B-1 (4 * pislice 0 N ~ pi)",
-             arg("a", metavar="A", type=whole_number), arg("b", metavar="B", type=whole_number))
-    def do_pislice(self, args: argparse.Namespace) -> None:
-        self.say(self.call(names.COMPUTE, "pi_slice", args.a, args.b))
-
-    @command("the names registered in the name server, with their URIs",
-             arg("prefix", metavar="PREFIX", nargs="?"),
-             arg("--kind", help="only objects of this kind (metadata), e.g. compute.worker"))
-    def do_list(self, args: argparse.Namespace) -> None:
-        if args.prefix and args.kind:
-            raise UsageError("give PREFIX or --kind, not both")
-        with locate_ns() as ns:
-            if args.kind:
-                listed = ns.list(metadata_all={args.kind})
-            else:
-                listed = ns.list(prefix=args.prefix or None)
-        for name in sorted(listed):
-            mark = "  (invalid)" if names.is_invalid(name) else ""
-            print(f"{name}  {listed[name]}{mark}", file=self.stdout)
-
-    def complete_list(self, text: str, *_: object) -> list[str]:
-        try:
-            with locate_ns() as ns:
-                return sorted(ns.list(prefix=text or None))
-        except (Error, Pyro4.errors.PyroError):
-            return []
-
-    def completenames(self, text: str, *ignored: object) -> list[str]:
-        return [name for name in self.commands() if name.startswith(text)]
+    @command("the client's version")
+    def do_version(self, args: argparse.Namespace) -> None:
+        self.show("version", __version__)
 
     @command("leave the client (also exit, or Ctrl-D)")
     def do_quit(self, args: argparse.Namespace) -> bool:
@@ -271,5 +309,5 @@ class Console(ChainCommands, ChatCommands, PiCommands, cmd.Cmd):
         return True
 
 
-for _operation in OPERATIONS.values():  # add A B, sub A B, ...: one command per operation
-    setattr(Console, f"do_{_operation.name}", _operation_command(_operation))
+for _entry in COMMANDS.values():  # greet, calc, add, ..., list, lookup, ping, chain
+    setattr(Console, f"do_{_entry.name}", _library_command(_entry))

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from compute.coordinator import PiRun, check_request, run_pi
-from pyro_objects.client.parsing import arg, command, whole_number
+from compute.coordinator import PiRun
+from pyro_objects.client.parsing import arg, command
 from pyro_objects.client.progress import ProgressBar
 from pyro_objects.errors import UsageError
+from pyro_objects.library.commands import whole_number
+from pyro_objects.library.results import plural
+
+STDOUT = "-"  # `--json` without a file: the run, as JSON, on stdout
 
 
 def report(run: PiRun) -> list[str]:
@@ -20,40 +24,38 @@ def report(run: PiRun) -> list[str]:
         f"terms    {run.terms} in {run.seconds:.3f} s: {run.terms_per_second:.3e} terms/s",
         f"workers  {len(run.workers)}",
     ]
-    lines += [f"  {w.name}: {w.slices} slices, {w.terms} terms, {w.seconds:.3f} s"
-              for w in run.workers]
+    lines += [f"  {w.name}: {plural(w.slices, 'slice')}, {plural(w.terms, 'term')}, "
+              f"{w.seconds:.3f} s" for w in run.workers]
     if run.failed_slices:
-        lines.append(f"failed   {len(run.failed_slices)} slice(s) re-dispatched: "
+        lines.append(f"failed   {plural(len(run.failed_slices), 'slice')} re-dispatched: "
                      + ", ".join(sorted({f.worker for f in run.failed_slices})))
     return lines
 
 
 class PiCommands:
-    """Mixed into the Console, whose `stdout` it uses."""
+    """Mixed into the Console, whose `client`, `show` and `stdout` it uses."""
 
-    @command("pi from N Leibniz terms over every live compute worker (python -m compute)",
+    @command("pi from N Leibniz terms over every live compute worker (pyro-objects worker)",
              arg("terms", metavar="N", type=whole_number,
                  help="how many terms: 2000000000, 2_000_000_000, 2e9 or 2*10**9"),
              arg("--workers", metavar="K", type=whole_number, help="use at most K workers"),
              arg("--slice", metavar="S", type=whole_number,
                  help="terms per slice (default: adapted to each worker's speed)"),
-             arg("--json", metavar="FILE", type=Path, help="also write the run to FILE"))
+             arg("--json", metavar="FILE", nargs="?", const=STDOUT,
+                 help="the run as JSON: on stdout, or also written to FILE"))
     def do_pi(self, args: argparse.Namespace) -> None:
-        try:
-            check_request(args.terms, args.workers, args.slice)
-        except (TypeError, ValueError) as exc:
-            raise UsageError(str(exc)) from None
-        if args.json and not args.json.parent.is_dir():
-            raise UsageError(f"cannot write {args.json}: no directory {args.json.parent}")
-        bar = ProgressBar()
-        try:
-            run = run_pi(args.terms, workers=args.workers, slice_terms=args.slice,
-                         progress=bar)
-        finally:
-            bar.finish()
+        path = None if args.json in (None, STDOUT) else Path(args.json)
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: no directory {path.parent}")
+        with ProgressBar() as bar:
+            run = self.client.pi(args.terms, workers=args.workers, slice_terms=args.slice,
+                                 progress=bar)
+        if args.json == STDOUT:
+            self.show("pi", run, in_json=True)
+            return
         for line in report(run):
             print(line, file=self.stdout)
-        if args.json:
-            args.json.write_text(run.to_json() + "\n")
-            print(f"wrote {args.json}", file=self.stdout)
+        if path is not None:
+            path.write_text(run.to_json() + "\n")
+            print(f"wrote {path}", file=self.stdout)
         self.stdout.flush()

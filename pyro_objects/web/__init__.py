@@ -21,11 +21,12 @@ from flask import Flask, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import SecurityError
 
+from pyro_objects.library import Client
 from pyro_objects.state import state_dir
 from pyro_objects.web import auth, db
 from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from pyro_objects.web.registry import Registry
-from pyro_objects.web.remote import Prompts
+from pyro_objects.web.remote import console_client
 from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
 
 log = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ class Services:
     registry: Registry
     jobs: Jobs
     streams: Pool               # the live progress streams
-    prompt: Prompts = field(default_factory=Prompts)
+    client: Client = field(default_factory=console_client)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def begin_stop(self) -> None:

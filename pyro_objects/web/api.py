@@ -10,7 +10,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from chain.ring import MAX_ITEM_CHARS
 from compute.coordinator import check_request
-from pyro_objects.client.parsing import whole_number
+from pyro_objects.library import as_json
+from pyro_objects.library.commands import whole_number
 from pyro_objects.names import MAX_RING_NODE, ring_node_id
 from pyro_objects.web import auth, db, plot, remote, services, shares
 from pyro_objects.web.errors import ApiError
@@ -130,7 +131,7 @@ def calc():
     line = text(json_body(), "input", remote.MAX_INPUT).strip()
     if not line:
         raise ApiError(400, "input is empty", "e.g. 5 + 3 * (2 - 1), add 2 3, greet Ana")
-    outcome = remote.run_command(services().prompt(), line)
+    outcome = remote.calculate(services().client, line)
     row = db.add_history(db.get_db(), auth.who(), line, outcome.ok, outcome.output,
                          outcome.hint)
     return jsonify(history_row(row)), outcome.status
@@ -258,8 +259,9 @@ def ring_send():
     body = json_body()
     message = text(body, "message", MAX_ITEM_CHARS, "hello") or "hello"
     start = whole(body, "start", 1, MAX_RING_NODE) or 1
-    result = remote.send_round(services().prompt(), start, message)
-    if isinstance(result, remote.Outcome):
-        raise ApiError(result.status, result.output, result.hint)
-    return jsonify(start=start, message=message, route=result.route, hops=result.hops,
-                   ms=result.ms)
+    try:
+        trip = services().client.chain(message, start)
+    except Exception as exc:  # noqa: BLE001 - failure() re-raises what is not the call's
+        outcome = remote.failure(exc)
+        raise ApiError(outcome.status, outcome.output, outcome.hint) from None
+    return jsonify(as_json(trip))

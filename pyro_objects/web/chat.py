@@ -107,10 +107,10 @@ class Conversations:
                 self.pool.give_back(share)
                 raise
             self._open[conversation.id] = conversation
-        prompt = services().prompt()  # the console's error messages and hints, its timeout
+        client = services().client  # the console's error messages and hints, its timeout
         try:
             conversation.subscriber.join(
-                call=lambda method, *args: prompt.call(names.CHAT, method, *args))
+                call=lambda method, *args: client.call(names.CHAT, method, *args))
         except BaseException as exc:
             self.end(conversation.id)
             if not isinstance(exc, (Error, Pyro4.errors.PyroError, OSError)):
@@ -268,7 +268,7 @@ def leave():
 def who():
     room = checked(rules.check_room, request.args.get("room", ""))
     try:
-        present = services().prompt().call(names.CHAT, "who", room)
+        present = services().client.call(names.CHAT, "who", room)
     except (Error, Pyro4.errors.PyroError, OSError) as exc:
         outcome = remote.failure(exc)
         raise ApiError(outcome.status, outcome.output, outcome.hint) from None
