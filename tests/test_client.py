@@ -1,13 +1,16 @@
 """pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
 
 import json
+import os
 import re
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
 
+import pyro_objects
 from pyro_objects import names
 from tests.support import client_command, prompt, run_client
 
@@ -175,3 +178,161 @@ def test_list_marks_names_that_break_their_prefixs_rules_invalid(system):
     assert [re.split(r"\s{2,}", line)[:3] for line in listed[1:]] == [
         [name, "invalid" if name in bad else "ring node", uri]
         for name, uri in sorted(registered.items())]
+
+
+# --- every command: --json, help, completion ------------------------------------------------
+
+JSON_EXAMPLES = {
+    "add": ("add 2 3", 5), "sub": ("sub 5 3", 2), "mul": ("mul 2 3", 6), "div": ("div 1 4", 0.25),
+    "floordiv": ("floordiv 7 2", 3), "mod": ("mod 7 2", 1), "pow": ("pow 2 10", 1024),
+    "calc": ("calc 2 * 21", 42), "greet": ("greet Ana", "Hi welcome Ana"),
+    "pislice": ("pislice 0 4", 76 / 105), "version": ("version", None),
+    "list": ("list example.chainTopology.", None), "lookup": ("lookup server", None),
+    "ping": ("ping server", None), "chain": ("chain hi", None), "pi": ("pi 1000", None),
+}
+NOT_ONE_SHOT = {"chat", "help", "quit", "exit"}  # interactive, or no result to print
+
+
+def test_every_command_is_covered_by_the_json_examples():
+    from pyro_objects.client.console import Console
+
+    assert set(Console.commands()) - NOT_ONE_SHOT - {"say"} == set(JSON_EXAMPLES)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("name", sorted(JSON_EXAMPLES))
+def test_json_gives_one_document_on_stdout(system, name):
+    line, expected = JSON_EXAMPLES[name]
+    result = run_client(system, *line.split(), "--json")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["command"] == name
+    if expected is not None:
+        assert document["result"] == expected
+    shapes = {"list": lambda r: [e["name"] for e in r] == [
+                  f"example.chainTopology.{k}" for k in (1, 2, 3)],
+              "lookup": lambda r: r["metadata"] == ["greeting"] and r["uri"].startswith("PYRO:"),
+              "ping": lambda r: r["alive"] is True and r["ms"] > 0,
+              "chain": lambda r: [h["node"] for h in r["hops"]] == [1, 2, 3, 1],
+              "pi": lambda r: r["terms"] == 1000 and abs(r["pi"] - 3.14059) < 1e-4,
+              "version": lambda r: r == pyro_objects.__version__}
+    assert shapes.get(name, lambda r: True)(document["result"]), document
+
+
+def test_json_errors_are_a_document_too(system):
+    result = run_client(system, "div", "1", "0", "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout) == {
+        "error": "b must not be zero for div (got a=1, b=0)", "hint": "", "exit_code": 1}
+    assert result.stderr.startswith("error: b must not be zero")
+
+
+def test_version():
+    result = subprocess.run(client_command("--version"), capture_output=True, text=True,
+                            timeout=30)
+    assert (result.returncode, result.stdout) == (0, f"pyro_client.py "
+                                                     f"{pyro_objects.__version__}\n")
+
+
+@pytest.mark.timeout(60)
+def test_help_shows_each_commands_synopsis_and_what_each_argument_means(system):
+    from pyro_objects.client.console import Console
+
+    for name in Console.commands():
+        method = getattr(Console, f"do_{name}")
+        parser = getattr(method, "parser", None)
+        if parser is None:
+            continue
+        text = run_client(system, "help", name).stdout
+        assert text.startswith(f"usage: {name}"), name
+        for action in parser._actions:
+            if action.dest != "help":
+                assert action.help, f"{name}: {action.dest} has no help"
+                assert action.help.split()[0] in text, (name, action.dest)
+
+
+@pytest.mark.timeout(60)
+def test_list_kind_must_be_a_known_kind(system):
+    result = run_client(system, "list", "--kind", "nonsense")
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[0] == (
+        "error: argument --kind: unknown kind 'nonsense'; the kinds are: greeting, compute, "
+        "compute.worker, chain.node, chat; usage: list [--kind KIND] [PREFIX]")
+
+
+@pytest.mark.timeout(60)
+def test_list_shows_aligned_columns_with_the_metadata(system):
+    header, *rows = run_client(system, "list", "--kind", "chain.node").stdout.splitlines()
+    starts = [header.index(column) for column in ("KIND", "URI", "METADATA")]
+    for row in rows:
+        assert [row[start - 2:start] for start in starts] == ["  "] * 3, row
+        assert row[starts[0]:].startswith("ring node") and row.endswith("chain.node")
+
+
+@pytest.mark.timeout(60)
+def test_lookup_and_ping(system):
+    looked = run_client(system, "lookup", "server")
+    assert looked.returncode == 0 and "PYRO:server@" in looked.stdout
+    assert "greeting" in looked.stdout
+    missing = run_client(system, "lookup", "no.such")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: no object named 'no.such' is registered")
+    pinged = run_client(system, "ping", "server")
+    assert pinged.returncode == 0 and re.fullmatch(
+        r"server is up: \d+\.\d ms \(PYRO:server@127\.0\.0\.1:\d+\)\n", pinged.stdout)
+
+
+@pytest.mark.timeout(60)
+def test_ping_says_when_the_object_does_not_answer(system):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with system.ns() as ns:
+        ns.register("test.dead", f"PYRO:dead@127.0.0.1:{port}")
+    try:
+        result = run_client(system, "ping", "test.dead")
+    finally:
+        with system.ns() as ns:
+            ns.remove("test.dead")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[0] == (
+        f"error: test.dead does not answer at PYRO:dead@127.0.0.1:{port}")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("args, error", [
+    (["'unterminated"], "error: a quote (') is not closed"),
+    (["greet", "'Ana"], "error: a quote (') is not closed"),
+    (["chain", "x" * 1200], "error: the message must be at most 1000 characters (got 1200)"),
+])
+def test_messages_name_what_is_wrong(system, args, error):
+    result = run_client(system, stdin=" ".join(args) + "\n")
+    assert result.stderr.splitlines()[0].startswith(error), result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_counts_are_singular_or_plural(system):
+    result = run_client(system, "pi", "1000", "--workers", "1")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r": 1 slice, 1000 terms, ", result.stdout), result.stdout
+
+
+@pytest.mark.timeout(60)
+def test_tab_completes_commands_options_and_kinds_with_a_trailing_space(system, tmp_path):
+    with prompt(system, tmp_path) as terminal:
+        terminal.master_write = lambda text: os.write(terminal.master, text.encode())
+        terminal.master_write("gre\t")
+        terminal.read_until("greet ")
+        terminal.master_write("\x15")  # Ctrl-U: clear the line
+        terminal.master_write("list --ki\t")
+        terminal.read_until("--kind ")
+        terminal.master_write("chain.\t")
+        terminal.read_until("chain.node ")
+        terminal.master_write("\n")
+        listing = terminal.read_until("pyro> ")
+        assert "example.chainTopology.1" in listing
+        terminal.master_write("chain --st\t")
+        terminal.read_until("--start ")
+        terminal.master_write("\x15lookup serv\t")
+        terminal.read_until("server ")
+        terminal.master_write("\x15")

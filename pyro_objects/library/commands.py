@@ -153,7 +153,7 @@ def greet(client: Client, args: argparse.Namespace) -> str:
 
 @define("evaluate arithmetic such as 5 + 3 * (2 - 1) on the compute object",
         arg("expression", metavar="EXPRESSION", nargs=argparse.REMAINDER,
-            help="numbers, + - * / // % **, parentheses, pi e tau, "
+            help="numbers, + - * / // %% **, parentheses, pi e tau, "
                  + " ".join(FUNCTIONS)))
 def calc(client: Client, args: argparse.Namespace) -> int | float:
     if not args.expression:

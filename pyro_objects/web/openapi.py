@@ -100,8 +100,8 @@ NODE = obj("id name state rtt_ms since address", id=INTEGER, name=nullable(STRIN
            rtt_ms=nullable(NUMBER), since=TIME, address=nullable(STRING))
 RING = obj("size error hint nodes", size=INTEGER, error=nullable(STRING), hint=nullable(STRING),
            nodes={"type": "array", "items": NODE})
-HOP = obj("step node text", step={"enum": ["passed", "skipped", "complete", "other"]},
-          node={"anyOf": [INTEGER, STRING, {"type": "null"}]}, text=STRING)
+HOP = obj("step node ms text", step={"enum": ["passed", "skipped", "complete"]},
+          node={"anyOf": [INTEGER, STRING]}, ms=nullable(NUMBER), text=STRING)
 ROUND = obj("start message route hops ms", start=INTEGER, message=STRING,
             route={"type": "array", "items": STRING}, hops={"type": "array", "items": HOP},
             ms=NUMBER)
