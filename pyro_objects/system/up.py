@@ -49,10 +49,13 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.splitlines()[0],
         epilog="Logs and status.json go to $RUN_DIR, else the state directory's run/ "
                "(~/.local/state/pyro-objects/run). A process that exits is restarted, after "
-               f"{FIRST_DELAY:g} s doubling up to {MAX_DELAY:g} s.")
+               f"--restart-delay seconds doubling up to {MAX_DELAY:g} s.")
     parser.add_argument("--web-port", type=cli.bind_port,
                         help=f"the web console's port ({DEFAULT_WEB_PORT} if free, else any; "
                              f"0: any)")
+    parser.add_argument("--restart-delay", type=cli.positive, default=FIRST_DELAY,
+                        help=f"seconds before restarting a process that exited, doubled at "
+                             f"each exit ({FIRST_DELAY:g})")
     cli.add_log_option(parser)
     args = parser.parse_args(argv)
     logs.setup(args.log_level)
@@ -76,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         except StartError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        supervisor = Supervisor(system, status_path)
+        supervisor = Supervisor(system, status_path, first_delay=args.restart_delay,
+                                max_delay=max(MAX_DELAY, args.restart_delay))
         print(f"\nsystem up; logs and {STATUS_FILE} in {workdir}/.\n\n"
               f"Web console: {web.url}\n\nOr in a second terminal:\n")
         if system.ns_port != DEFAULT_NS_PORT:
