@@ -155,7 +155,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, streams)
     jobs.start()
 
-    from pyro_objects.web import api, chat, errors, pages
+    from pyro_objects.web import api, chat, errors, metrics, pages, processes
     errors.init_app(app)
     app.before_request(_check_host)
     auth.init_app(app)
@@ -163,6 +163,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     chat.init_app(app)
+    processes.init_app(app)
+    metrics.init_app(app)
     app.before_request(_start_timer)
     app.after_request(_headers)
     return app

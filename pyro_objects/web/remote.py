@@ -22,6 +22,7 @@ from compute.arithmetic import OPERATIONS
 from pyro_objects import names
 from pyro_objects.client.console import Console
 from pyro_objects.errors import Error, Refused, SetupError, Unreachable, UsageError
+from pyro_objects.web.metrics import observed
 
 CALL_TIMEOUT = 5.0        # seconds any call from the console waits
 RING_TIMEOUT = 15.0       # a message round the ring: a 3-node ring gives up within 12 s
@@ -81,6 +82,7 @@ def failure(exc: BaseException, usage: str = "") -> Outcome:
     raise exc
 
 
+@observed  # TEMPORARY: the client library will call metrics.observe_call for every call
 def run_command(prompt: WebConsole, text: str) -> Outcome:
     """Run one calculator line: `add 2 3`, `greet Ana`, `calc 5 + 3`, or a bare expression."""
     prompt.stdout = io.StringIO()
