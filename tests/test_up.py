@@ -3,16 +3,19 @@ file and the console's Overview say so; Ctrl-C stops everything, also during a b
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import time
 
 import pytest
 
 from pyro_objects import names
 from pyro_objects.errors import SetupError
 from pyro_objects.naming import answering, locate_ns
-from pyro_objects.processes import pid_alive, wait_until
+from pyro_objects.processes import pid_alive, python, wait_until
 from pyro_objects.system.local import HOST
+from pyro_objects.system.supervisor import Supervisor
 from tests.supervised import running_up
 from tests.web.support import browser, playwright, watched_page  # noqa: F401 - fixtures
 
@@ -101,3 +104,27 @@ def test_ctrl_c_during_a_backoff_stops_everything(tmp_path):
         assert "stopped." in up.log()
         assert not [pid for pid in pids if pid_alive(pid)]
         assert not (up.run_dir / "status.json").exists()
+
+
+@pytest.mark.timeout(60)
+def test_the_backoff_doubles_at_each_exit_up_to_its_cap_and_resets_once_steady(own_system):
+    own_system.start("sleeper", python("-c", "import time; time.sleep(600)"))
+    supervisor = Supervisor(own_system, own_system.workdir / "status.json", first_delay=0.2,
+                            max_delay=0.4, steady=1.5)
+    watched = supervisor.watched["sleeper"]
+    scheduled, waited = [], []
+    for restarts in range(3):
+        own_system.processes["sleeper"].kill()
+        exited = time.monotonic()
+        wait_until(lambda: supervisor.check() or watched.state == "restarting", 10, "the exit")
+        scheduled.append(watched.restart_at - time.time())
+        wait_until(lambda: supervisor.check() or watched.restarts > restarts,  # noqa: B023
+                   10, "a restart")
+        waited.append(time.monotonic() - exited)
+    assert scheduled == pytest.approx([0.2, 0.4, 0.4], abs=0.15)  # doubled, then capped
+    assert all(w >= d for w, d in zip(waited, [0.2, 0.4, 0.4], strict=True)), waited
+    wait_until(lambda: supervisor.check() or supervisor.watched["sleeper"].delay == 0.2, 10,
+               "the delay to reset after a steady run")
+    written = json.loads((own_system.workdir / "status.json").read_text())
+    assert [(p["name"], p["restarts"], p["pid"]) for p in written["processes"]] == [
+        ("sleeper", 3, own_system.processes["sleeper"].pid)]
