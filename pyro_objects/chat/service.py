@@ -298,7 +298,7 @@ class ChatService:
         events delivered to subscribers since this server started (a counter)}. Deliveries
         to a subscriber that joined and left between two calls of stats() are not counted."""
         with self._lock:
-            if not hasattr(self, "_delivered_before"):
+            if not hasattr(self, "_delivered_before"):  # made here: this block stands alone
                 self._delivered_before = 0              # by subscribers gone since
                 self._outboxes_seen: dict[str, Outbox] = {}
             for token in [t for t in self._outboxes_seen if t not in self.sessions]:
