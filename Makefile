@@ -1,4 +1,4 @@
-# make demo | make test | make up | make test-all | make bench | make lint | make screenshots | make clean
+# make demo | make test | make up | make status | make test-all | make bench | make lint | make screenshots | make clean
 PYTHON ?= python3
 # The interpreter that makes the venv; the processes the system starts must not see it.
 unexport PYTHON
@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 # Supported Pythons, for make test-all (a missing one is skipped with a message)
 VERSIONS ?= 3.10 3.11 3.12 3.13
 
-.PHONY: install demo up test test-all lint bench certs screenshots wheel clean
+.PHONY: install demo up status test test-all lint bench certs screenshots wheel clean
 
 install: $(INSTALLED)
 
@@ -23,6 +23,10 @@ demo: $(INSTALLED)
 
 up: $(INSTALLED)
 	RUN_DIR=$${RUN_DIR:-run} $(PY) -m pyro_objects up
+
+# what a running `make up` runs and what answers (exit 1 if something is down, 2 if no up runs)
+status: $(INSTALLED)
+	@RUN_DIR=$${RUN_DIR:-run} $(PY) -m pyro_objects status
 
 bench: $(INSTALLED)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[bench]'

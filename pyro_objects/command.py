@@ -14,6 +14,8 @@ SUBCOMMANDS = {
     "demo": ("pyro_objects.system.demo",
              "start everything on loopback, run a scripted session, stop"),
     "up": ("pyro_objects.system.up", "run the whole system on this machine until Ctrl-C"),
+    "status": ("pyro_objects.system.status",
+               "what a running `up` runs, its names in the registry, what answers"),
     "nameserver": ("pyro_objects.nameserver",
                    "the name server (Pyro4's, with this project's rules)"),
     "server": ("pyro_server", "the greeting object `server` and the compute object"),

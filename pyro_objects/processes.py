@@ -40,6 +40,9 @@ class Process:
     def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str] | None,
                  log_path: Path, cwd: Path | None = None) -> None:
         self.name, self.args, self.log_path = name, list(args), log_path
+        self.names: tuple[str, ...] = ()   # what it registers in the name server
+        self.url: str | None = None        # where it answers over HTTP, if it does
+        self.started = time.time()
         self.log_start = log_path.stat().st_size if log_path.exists() else 0
         with open(log_path, "ab") as log:
             self.popen = subprocess.Popen(
@@ -75,6 +78,21 @@ class Process:
         if self.alive():
             os.killpg(self.pid, signal.SIGKILL)
         return self.popen.wait(timeout=10)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists and has not exited (a zombie has)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's: it exists
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc: trust the signal
+        return True
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 def python(*args: str) -> list[str]:

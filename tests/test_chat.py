@@ -417,7 +417,7 @@ def test_with_tls_a_client_is_its_certificate_subject_and_address(own_system, ce
 
 def test_the_chat_server_exposes_only_the_chat_methods():
     exposed = Pyro4.util.get_exposed_members(ChatService(), only_exposed=True)["methods"]
-    assert exposed == {"join", "say", "post", "who", "ping", "leave"}
+    assert exposed == {"join", "say", "post", "who", "ping", "leave", "stats"}
 
 
 @pytest.mark.timeout(30)

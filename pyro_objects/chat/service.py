@@ -289,3 +289,22 @@ class ChatService:
             for session in silent:
                 self._drop(session.token,
                            f"no heartbeat for {now - session.last_heard:.1f} s")
+
+    # --- statistics (the web console's /metrics) ----------------------------------------------
+
+    @Pyro4.expose
+    def stats(self):
+        """{"rooms": rooms with someone in them, "subscribers": sessions joined, "delivered":
+        events delivered to subscribers since this server started (a counter)}. Deliveries
+        to a subscriber that joined and left between two calls of stats() are not counted."""
+        with self._lock:
+            if not hasattr(self, "_delivered_before"):  # made here: this block stands alone
+                self._delivered_before = 0              # by subscribers gone since
+                self._outboxes_seen: dict[str, Outbox] = {}
+            for token in [t for t in self._outboxes_seen if t not in self.sessions]:
+                self._delivered_before += self._outboxes_seen.pop(token).sent
+            self._outboxes_seen.update((t, s.outbox) for t, s in self.sessions.items())
+            return {"rooms": sum(1 for room in self.rooms.values() if len(room)),
+                    "subscribers": len(self.sessions),
+                    "delivered": self._delivered_before + sum(
+                        outbox.sent for outbox in self._outboxes_seen.values())}

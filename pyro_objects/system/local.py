@@ -7,6 +7,7 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import Pyro4.constants
 import Pyro4.errors
 
 from chain.ring import node_name
@@ -58,14 +59,28 @@ class LocalSystem:
     # --- processes ---------------------------------------------------------------------------
 
     def start(self, name: str, args: Sequence[str],
-              ready: Callable[[], object] | None = None) -> Process:
-        """Start `args` as process `name`; wait for `ready()` to be truthy if given."""
+              ready: Callable[[], object] | None = None,
+              registers: Sequence[str] = ()) -> Process:
+        """Start `args` as process `name`, which registers `registers` in the name server;
+        wait for `ready()` to be truthy if given."""
         if name in self.processes and self.processes[name].alive():
             raise StartError(f"{name} is already running (pid {self.processes[name].pid})")
         process = Process(name, args, self.env, self.workdir / f"{name}.log")
+        process.names = tuple(registers)
         self.processes[name] = process
         if ready is not None:
             self.wait_ready(process, ready)
+        return process
+
+    def restart(self, name: str) -> Process:
+        """Process `name` (which has exited) again, as it was started, its log appended to;
+        not waited for."""
+        before = self.processes[name]
+        if before.alive():
+            raise StartError(f"{name} is still running (pid {before.pid})")
+        process = Process(name, before.args, self.env, before.log_path)
+        process.names, process.url = before.names, before.url
+        self.processes[name] = process
         return process
 
     def wait_ready(self, process: Process, ready: Callable[[], object]) -> None:
@@ -117,13 +132,14 @@ class LocalSystem:
         storage = storage or f"sql:{self.workdir / 'names.sqlite'}"
         args = python("-m", "pyro_objects.nameserver", "-n", HOST, "-p", str(self.ns_port),
                       "-s", storage, *extra)
-        return self.start("nameserver", args, ready=self.registered)
+        return self.start("nameserver", args, ready=self.registered,
+                          registers=[Pyro4.constants.NAMESERVER_NAME])
 
     def start_server(self, *extra: str, name: str = "pyro_server",
                      names: Sequence[str] = (names.GREETING, names.COMPUTE)) -> Process:
         """pyro_server.py with `extra` arguments, ready once `names` are registered."""
         args = python("-m", "pyro_server", *extra)
-        return self.start(name, args, ready=lambda: self.serving(*names))
+        return self.start(name, args, ready=lambda: self.serving(*names), registers=names)
 
     def start_ring_node(self, ident: int, size: int, *extra: str) -> Process:
         """Ring node `ident` of `size`: the server_chain_K script for a 3-ring, else
@@ -133,8 +149,8 @@ class LocalSystem:
             args = python("-m", f"chain.server_chain_{ident}", *extra)
         else:
             args = python("-m", "chain.server", "--id", str(ident), "--ring", str(size), *extra)
-        return self.start(name, args,
-                          ready=lambda: self.serving(node_name(ident)))
+        return self.start(name, args, ready=lambda: self.serving(node_name(ident)),
+                          registers=[node_name(ident)])
 
     def start_ring(self, size: int = 3, *extra: str) -> None:
         for ident in range(1, size + 1):
@@ -144,7 +160,8 @@ class LocalSystem:
         """Compute worker `index` (python -m compute), ready once it has registered."""
         name, registered = f"worker{index}", f"{names.WORKER_PREFIX}{index}"
         args = python("-m", "compute", "--name", registered, *extra)
-        return self.start(name, args, ready=lambda: self.serving(registered))
+        return self.start(name, args, ready=lambda: self.serving(registered),
+                          registers=[registered])
 
     def start_workers(self, count: int = 2, *extra: str) -> None:
         for index in range(1, count + 1):
@@ -155,7 +172,7 @@ class LocalSystem:
         in <workdir>/<process>; ready once it has registered."""
         args = python("-m", "pyro_objects.chat", "--name", name,
                       "--data", str(self.workdir / process), *extra)
-        return self.start(process, args, ready=lambda: self.serving(name))
+        return self.start(process, args, ready=lambda: self.serving(name), registers=[name])
 
     def start_web(self, *extra: str, port: int | None = None, data: Path | None = None,
                   name: str = "web", host: str = HOST) -> Process:

@@ -25,6 +25,7 @@ from pyro_objects.library import Client
 from pyro_objects.state import state_dir
 from pyro_objects.web import auth, db
 from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
+from pyro_objects.web.metrics import observe_call
 from pyro_objects.web.registry import Registry
 from pyro_objects.web.remote import console_client
 from pyro_objects.web.shares import MAX_STREAMS, STREAMS_PER_OWNER, Pool
@@ -100,7 +101,7 @@ class Services:
     registry: Registry
     jobs: Jobs
     streams: Pool               # the live progress streams
-    client: Client = field(default_factory=console_client)
+    client: Client = field(default_factory=lambda: console_client(observe_call))
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def begin_stop(self) -> None:
@@ -156,7 +157,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["console"] = Services(Registry(), jobs, streams)
     jobs.start()
 
-    from pyro_objects.web import api, chat, errors, pages
+    from pyro_objects.web import api, chat, errors, metrics, pages, processes
     errors.init_app(app)
     app.before_request(_check_host)
     auth.init_app(app)
@@ -164,6 +165,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     chat.init_app(app)
+    processes.init_app(app)
+    metrics.init_app(app)
     app.before_request(_start_timer)
     app.after_request(_headers)
     return app

@@ -43,9 +43,10 @@ CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = 12 * 3600   # seconds a login lasts, however busy
 SESSION_IDLE = 2 * 3600        # seconds unused after which it ends sooner
 TOUCH_AFTER = 60.0             # a session's last use is written at most this often
-# Endpoints served without a login: the login itself, what its page needs, the health check.
+# Endpoints served without a login: the login itself, what its page needs, the health check;
+# /metrics decides for itself (open to this machine's scraper).
 OPEN_ENDPOINTS = frozenset({"auth.login", "auth.api_login", "auth.api_session", "static",
-                            "pages.favicon", "api.health"})
+                            "pages.favicon", "api.health", "metrics"})
 # Compared against when the user does not exist, so that both cases take as long.
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 

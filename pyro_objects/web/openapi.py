@@ -70,6 +70,11 @@ NAMES = obj("nameserver names updated error hint",
                            tls=BOOLEAN),
             names={"type": "array", "items": ENTRY}, updated=TIME, error=nullable(STRING),
             hint=nullable(STRING))
+PROCESS = obj("name pid state up_since restarts last_exit alive", name=STRING, pid=INTEGER,
+              state={"enum": ["up", "restarting"]}, up_since=NUMBER, restarts=INTEGER,
+              last_exit=nullable(INTEGER), alive=BOOLEAN)
+PROCESSES = obj("supervised processes", supervised=BOOLEAN, pid=INTEGER, updated=NUMBER,
+                processes={"type": "array", "items": PROCESS})
 HISTORY_ROW = obj("id at who input ok output hint", id=INTEGER, at=NUMBER, who=STRING,
                   input=STRING, ok=BOOLEAN, output=STRING, hint=STRING)
 RUN_STATES = ["queued", "running", "done", "failed", "cancelled", "interrupted"]
@@ -179,6 +184,9 @@ PATHS = {
     "/api/names": {"get": operation(
         "every registered name, probed; q keeps names, kinds or addresses containing it",
         NAMES, query={"q": STRING, "kind": STRING})},
+    "/api/processes": {"get": operation(
+        "the processes pyro-objects up supervises (when the console runs under it): pid, "
+        "alive, restarts, last exit code", PROCESSES)},
     "/api/calc": {"post": post(
         "run a calculator line (5 + 3, add 2 3, greet Ana): the history row; a failed call "
         "is the row with its error in output, under the call's status", HISTORY_ROW,
