@@ -140,7 +140,7 @@ def test_a_pi_run_moves_live_in_two_browsers_and_ends_within_1_over_n(browser, s
         first.page.fill("#pi-terms", "6e9")
         first.page.click("#pi-form button")
         message = first.page.locator("#pi-message")
-        expect(message).to_have_text(re.compile(r"run #\d+ queued: 6\.000e\+9 terms"))
+        expect(message).to_have_text(re.compile(r"run #\d+ (queued|running): 6\.000e\+09 terms"))
         run_id = message.inner_text().split("#")[1].split(" ")[0]
         for tab in (first, second):
             tab.page.wait_for_function("(id) => document.getElementById('result-title')"
