@@ -237,6 +237,39 @@ def test_the_overview_shows_every_name_live_and_filters(tab, stack):
     assert tab.errors == []
 
 
+EVERY_ROW = ("(state) => { const rows = [...document.querySelectorAll('#names tbody tr')];"
+             " return rows.length > 0 && rows.every((tr) => tr.querySelector(`td.state.${state}`)"
+             "); }")
+
+
+@pytest.mark.timeout(90)
+def test_when_the_name_server_stops_every_row_turns_unknown_within_5_s_and_says_why(
+        browser, tmp_path):  # noqa: F811
+    with LocalSystem(tmp_path) as system:
+        system.start_nameserver()
+        system.start_server()
+        system.start_web()
+        with watched_page(browser, system.web_url()) as tab:
+            page = tab.page
+            page.goto(system.web_url())
+            page.wait_for_function(EVERY_ROW, arg="up", timeout=15_000)
+            system.stop("nameserver")
+            page.wait_for_function(EVERY_ROW, arg="unknown", timeout=5_000)
+            why = f"no name server reachable at 127.0.0.1:{system.ns_port}"
+            assert why in page.inner_text("#overview-error")
+            cell = page.locator("#names td.state").first
+            assert cell.get_attribute("title") == f"unknown: the name server does not answer " \
+                                                  f"({why})"
+            assert re.fullmatch(r"unknown · was up · \d+\.\d ms", cell.inner_text())
+            grey = page.evaluate("() => getComputedStyle(document.querySelector("
+                                 "'#names td.state .dot')).backgroundColor")
+            assert grey == "rgb(140, 149, 159)"  # --gone: neither green nor red
+            system.start_nameserver()
+            page.wait_for_function(EVERY_ROW, arg="up", timeout=15_000)
+            assert page.locator("#overview-error").is_hidden()
+            assert tab.errors == []
+
+
 # --- accounts: login when the console is reachable beyond loopback --------------------------
 
 def log_in_and_calculate(tab, url: str) -> None:
