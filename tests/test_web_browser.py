@@ -187,7 +187,17 @@ def ring_route(page, start: int) -> tuple[list[str], str]:
     page.fill("#ring-message", "hello")
     page.click("#ring-form button")
     page.wait_for_selector("#route li.step-complete")
-    return page.locator("#route li").all_inner_texts(), page.inner_text("#ring-time")
+    return page.locator("#route li .hop-text").all_inner_texts(), page.inner_text("#ring-time")
+
+
+def hop_numbers(page) -> tuple[list[str], list[str | None], list[str]]:
+    """The numbers on the drawing's arrows; each route line's number (None: not a hop); and
+    the numbers the route list shows."""
+    drawn = page.locator("#ring-drawing .hop-number").all_text_contents()
+    listed = [li.get_attribute("data-hop") for li in page.locator("#route li").all()]
+    shown = page.evaluate("() => [...document.querySelectorAll('#route li[data-hop]')]"
+                          ".map((li) => getComputedStyle(li, '::before').content)")
+    return drawn, listed, shown
 
 
 def test_a_ring_message_route_is_drawn_and_skipped_nodes_marked(tab, stack):
@@ -198,18 +208,36 @@ def test_a_ring_message_route_is_drawn_and_skipped_nodes_marked(tab, stack):
     assert route == ["passed on from 2", "passed on from 3", "passed on from 1", "complete at 2"]
     assert re.fullmatch(r"round trip \d+\.\d ms from node 2", timing)
     assert tab.page.locator("#ring-drawing path.hop").count() == 3
+    assert hop_numbers(tab.page) == (["1", "2", "3"], ["1", "2", "3", None],
+                                     ['"1."', '"2."', '"3."'])
     stack.stop("ring2")
     try:
         tab.page.wait_for_selector('#ring-drawing .node[data-id="2"]:not(.up)')
         route, _ = ring_route(tab.page, 1)
         assert route == ["passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
-        assert tab.page.locator("#route li.step-skipped").inner_text() == "skipped 2"
+        assert tab.page.locator("#route li.step-skipped .hop-text").inner_text() == "skipped 2"
+        # The drawing and the list number the same hops: from 1, then from 3.
+        assert hop_numbers(tab.page) == (["1", "2"], ["1", None, "2", None], ['"1."', '"2."'])
         node2 = tab.page.locator('#ring-drawing .node[data-id="2"]')
         assert "skipped" in node2.get_attribute("class")
         assert node2.get_attribute("data-state") in ("down", "gone")
         assert tab.page.locator("#ring-drawing path.hop.detour").count() == 1
     finally:
         stack.start_ring_node(2, 3)
+    assert tab.errors == []
+
+
+@pytest.mark.timeout(60)
+def test_the_rings_millisecond_labels_say_what_they_measure(tab, stack):
+    visit(tab, stack, "ring")
+    tab.page.wait_for_selector("#ring-drawing .node.up")
+    assert "ms is the handshake round trip from the console" in \
+        " ".join(tab.page.inner_text("#ring-caption").split())
+    label = tab.page.locator("#ring-drawing .node.up .node-label").first
+    shown = label.locator("text").text_content()
+    assert re.fullmatch(r"\d+\.\d ms", shown)
+    assert label.locator("title").text_content() == (
+        f"{shown}: handshake round trip from the console to the node (a probe, no call)")
     assert tab.errors == []
 
 
@@ -280,9 +308,12 @@ def log_in_and_calculate(tab, url: str) -> None:
     page.fill("input[name=password]", "wrong password")
     page.click("form button")
     assert page.inner_text("p.error") == "wrong user name or password"
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button")
+    # The name stays as typed; the password, cleared, has the focus: type it and press Enter.
+    assert page.input_value("input[name=username]") == "alice"
+    assert page.input_value("input[name=password]") == ""
+    assert page.evaluate("() => document.activeElement.name") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
     page.wait_for_url(url + "calc")
     assert page.inner_text(".account .user") == "alice"
     page.wait_for_selector("#history-page:not(:empty)")
