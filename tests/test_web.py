@@ -603,6 +603,13 @@ def test_the_plot_puts_runs_on_log_log_axes_with_the_bound_as_y_equals_minus_x()
     assert "no finished runs yet" in plot.error_plot([])
 
 
+@pytest.mark.timeout(30)
+def test_the_plot_writes_each_error_as_the_prompt_prints_it():
+    svg = plot.error_plot([(10**9, -1e-9), (10**3, 9.9995e-4)])
+    assert re.findall(r"\|error\| = (\S+)</title>", svg) == ["1.000e-09", "1.000e-03"]
+    assert plot.scientific(1e-9) == f"{1e-9:.3e}" == "1.000e-09"
+
+
 # --- ring ---------------------------------------------------------------------------------
 
 def test_the_ring_lists_its_nodes_and_sends_a_message_round(client):

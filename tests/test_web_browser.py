@@ -182,6 +182,78 @@ def test_with_every_stream_taken_the_pi_page_follows_by_polling(tab, stack):
     assert tab.unexpected_errors("status of 503") == []  # the refused stream, and only that
 
 
+def submit(page, terms: str) -> str:
+    """Submit a π run from the page's form; its id, from the note the page shows."""
+    page.fill("#pi-terms", terms)
+    page.click("#pi-form button")
+    message = page.locator("#pi-message")
+    expect(message).to_have_text(re.compile(r"run #\d+ "))
+    return message.inner_text().split("#")[1].split(" ")[0]
+
+
+@pytest.mark.timeout(90)
+def test_the_run_note_follows_the_run_until_it_is_done_or_failed(tab, stack, tmp_path):
+    visit(tab, stack, "pi")
+    run_id = submit(tab.page, "1e8")
+    note = tab.page.locator("#pi-message")
+    expect(note).to_have_text(re.compile(rf"run #{run_id} done: π ≈ 3\.14\d+, \|error\| "
+                                         r"\d\.\d{3}e-\d{2} in \d+\.\d s"), timeout=60_000)
+    # A console whose system has no compute worker: the run fails at once, and the note says so.
+    with LocalSystem(tmp_path) as lone:
+        lone.start_nameserver()
+        lone.start_web()
+        tab.page.goto(lone.web_url() + "pi")
+        tab.page.wait_for_selector(PAGES["pi"], state="attached")
+        failed_id = submit(tab.page, "1e6")
+        expect(note).to_have_text(re.compile(rf"run #{failed_id} failed: error: no compute "
+                                             r"worker"), timeout=30_000)
+    assert tab.errors == []
+
+
+@pytest.mark.timeout(90)
+def test_a_second_browser_sees_a_run_in_its_runs_table_while_it_goes_on(browser, stack):  # noqa: F811
+    with watched_page(browser, stack.web_url()) as first, \
+            watched_page(browser, stack.web_url()) as second:
+        for tab in (first, second):
+            visit(tab, stack, "pi")
+        run_id = submit(first.page, "2e11")
+        row = second.page.locator(f'#runs tbody tr[data-id="{run_id}"]')
+        expect(row.locator("td.run-state")).to_have_text("running", timeout=30_000)
+        total = second.page.evaluate("async () => (await api('/api/pi/runs')).total")
+        assert second.page.inner_text("#runs-page").endswith(f"({total})")
+        assert total >= 1
+        first.page.click("#cancel")
+        expect(row.locator("td.run-state")).to_contain_text("cancelled")
+        assert first.errors == [] and second.errors == []
+
+
+SCIENTIFIC = [1e-9, 1.5e-10, 3.14159265, 0.0, -2.5e-300, 6e9, 123456.789, 9.9995e-5, 1e100]
+
+
+@pytest.mark.timeout(60)
+def test_the_pages_write_numbers_exactly_as_the_prompt_does(tab, stack):
+    visit(tab, stack, "pi")
+    assert tab.page.evaluate("(xs) => xs.map((x) => sci(x))", SCIENTIFIC) == [
+        f"{x:.3e}" for x in SCIENTIFIC]
+    done = tab.page.evaluate("async () => (await api('/api/pi/runs')).rows"
+                             ".find((run) => run.state === 'done')")
+    if done is None:
+        submit(tab.page, "1e6")
+        tab.page.wait_for_selector("#runs td.run-state.done")
+        done = tab.page.evaluate("async () => (await api('/api/pi/runs')).rows"
+                                 ".find((run) => run.state === 'done')")
+    tab.page.wait_for_selector(f'#runs tbody tr[data-id="{done["id"]}"]')
+    tab.page.click(f'#runs tbody tr[data-id="{done["id"]}"] button')
+    result = done["result"]
+    facts = dict(zip(tab.page.locator("#result dt").all_inner_texts(),
+                     tab.page.locator("#result dd").all_inner_texts(), strict=True))
+    assert facts["|error|"] == f"{result['error']:.3e}"
+    assert facts["bound 1/N"] == f"{result['bound']:.3e}"
+    cells = tab.page.locator(f'#runs tbody tr[data-id="{done["id"]}"] td').all_inner_texts()
+    assert f"{result['error']:.3e}" in cells and f"{result['bound']:.3e}" in cells
+    assert tab.errors == []
+
+
 def ring_route(page, start: int) -> tuple[list[str], str]:
     page.select_option("#ring-start", str(start))
     page.fill("#ring-message", "hello")
