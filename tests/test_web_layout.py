@@ -55,6 +55,7 @@ def paths(tmp_path_factory):
         shutdown(app)
 
 
+@pytest.mark.timeout(30)
 def test_the_page_list_comes_from_the_url_map_and_holds_every_page(paths):
     assert set(paths) >= {"/", "/calc", "/pi", "/ring", "/chat", "/login"}
 
@@ -93,6 +94,20 @@ def test_every_page_fits_the_screen_and_nothing_leaves_its_card(browser, stack, 
                 problems[path] = found[:8]
         assert tab.errors == []
     assert problems == {}
+
+
+@pytest.mark.timeout(90)
+def test_a_run_going_on_fits_a_phone(browser, stack):  # noqa: F811
+    with watched_page(browser, stack.web_url(), PHONE) as tab:
+        tab.page.goto(stack.web_url() + "pi")
+        tab.page.fill("#pi-terms", "2e11")
+        tab.page.click("#pi-form button")
+        tab.page.wait_for_selector("#worker-bars tbody tr")
+        problems = layout_problems(tab.page)
+        tab.page.click("#cancel")
+        tab.page.wait_for_selector("#idle:not([hidden])")
+        assert problems == []
+        assert tab.errors == []
 
 
 @pytest.mark.timeout(90)

@@ -181,7 +181,8 @@ class Registry:
         except FutureTimeout:
             raise Unreachable(f"the name server at {self._snapshot.nameserver} did not answer "
                               f"within {self.list_timeout:g}s",
-                              "is it stopped (SIGSTOP), or overloaded?") from None
+                              "is it stopped or overloaded? The console lists it again "
+                              "every few seconds") from None
         finally:
             if self._listing.done():
                 self._listing = None
