@@ -19,7 +19,7 @@ from werkzeug.security import check_password_hash
 from compute.coordinator import PiRun, WorkerStats
 from pyro_objects import names
 from pyro_objects.processes import ROOT, free_port, python, wait_until
-from pyro_objects.web import auth, create_app, db, plot, remote, shutdown
+from pyro_objects.web import auth, create_app, db, plot, registry, remote, shutdown
 from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
 from tests.support import name_server_of, run_client
 from tests.web.support import state_changing_routes
@@ -337,6 +337,72 @@ def test_a_hung_server_never_blocks_a_page(own_system, tmp_path):
             shutdown(console)
 
 
+@pytest.fixture
+def watched_names(own_system, tmp_path):
+    """A console (in this process) watching a name server of its own, whose names are up."""
+    own_system.start_nameserver()
+    own_system.start_server()
+    with name_server_of(own_system):
+        console = create_app({"TESTING": True, "DATA_DIR": tmp_path / "web"})
+        try:
+            client = console.test_client()
+            wait_until(lambda: every_state(client) == {"up"}, 15, "every name probed up")
+            yield client
+        finally:
+            shutdown(console)
+
+
+def every_state(client) -> set[str]:
+    return {entry["state"] for entry in names_now(client)["names"]}
+
+
+def unknown_within(client, seconds: float) -> dict:
+    """The listing once every name is unknown, which must be within `seconds`."""
+    began = time.monotonic()
+    data = wait_until(lambda: every_state(client) == {"unknown"} and names_now(client), 10,
+                      "every name unknown")
+    assert time.monotonic() - began <= seconds
+    return data
+
+
+@pytest.mark.timeout(60)
+def test_when_the_name_server_stops_every_name_is_unknown_within_5_s_then_probed_again(
+        own_system, watched_names):
+    client = watched_names
+    probed = names_now(client)["updated"]
+    own_system.stop("nameserver")
+    data = unknown_within(client, 5)
+    assert data["error"] == f"no name server reachable at 127.0.0.1:{own_system.ns_port}"
+    assert data["hint"]
+    assert {entry["last_state"] for entry in data["names"]} == {"up"}
+    assert data["updated"] == probed  # no probe since, and the page says when the last was
+    restarted = time.time()
+    own_system.start_nameserver()
+    back = wait_until(lambda: (d := names_now(client))["updated"] > restarted and d, 10,
+                      "a listing after the restart")
+    assert back["error"] is None
+    assert {entry["state"] for entry in back["names"]} == {"up"}
+    assert {entry["last_state"] for entry in back["names"]} == {None}
+
+
+@pytest.mark.timeout(60)
+def test_a_hung_name_server_is_listed_within_list_timeout_and_its_names_are_unknown(
+        own_system, watched_names):
+    client = watched_names
+    nameserver = own_system.processes["nameserver"]
+    os.kill(nameserver.pid, signal.SIGSTOP)
+    try:
+        data = unknown_within(client, 5)
+        assert data["error"] == (f"the name server at 127.0.0.1:{own_system.ns_port} did not "
+                                 f"answer within {registry.LIST_TIMEOUT:g}s")
+        began = time.monotonic()
+        assert client.get("/").status_code == 200 and names_now(client)["error"]
+        assert time.monotonic() - began < 1
+    finally:
+        os.kill(nameserver.pid, signal.SIGCONT)
+    wait_until(lambda: every_state(client) == {"up"}, 15, "every name up again")
+
+
 # --- π runs ------------------------------------------------------------------------------
 
 def finished_run(client, run_id: int, timeout: float = 60) -> dict:
@@ -535,6 +601,13 @@ def test_the_plot_puts_runs_on_log_log_axes_with_the_bound_as_y_equals_minus_x()
     assert (y2 - y1) / (x2 - x1) == pytest.approx(slope, rel=1e-2)  # both on y = -x
     assert "10⁻⁹" in svg and "10⁹" in svg
     assert "no finished runs yet" in plot.error_plot([])
+
+
+@pytest.mark.timeout(30)
+def test_the_plot_writes_each_error_as_the_prompt_prints_it():
+    svg = plot.error_plot([(10**9, -1e-9), (10**3, 9.9995e-4)])
+    assert re.findall(r"\|error\| = (\S+)</title>", svg) == ["1.000e-09", "1.000e-03"]
+    assert plot.scientific(1e-9) == f"{1e-9:.3e}" == "1.000e-09"
 
 
 # --- ring ---------------------------------------------------------------------------------

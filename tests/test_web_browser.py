@@ -140,7 +140,7 @@ def test_a_pi_run_moves_live_in_two_browsers_and_ends_within_1_over_n(browser, s
         first.page.fill("#pi-terms", "6e9")
         first.page.click("#pi-form button")
         message = first.page.locator("#pi-message")
-        expect(message).to_have_text(re.compile(r"run #\d+ queued: 6\.000e\+9 terms"))
+        expect(message).to_have_text(re.compile(r"run #\d+ (queued|running): 6\.000e\+09 terms"))
         run_id = message.inner_text().split("#")[1].split(" ")[0]
         for tab in (first, second):
             tab.page.wait_for_function("(id) => document.getElementById('result-title')"
@@ -182,12 +182,94 @@ def test_with_every_stream_taken_the_pi_page_follows_by_polling(tab, stack):
     assert tab.unexpected_errors("status of 503") == []  # the refused stream, and only that
 
 
+def submit(page, terms: str) -> str:
+    """Submit a π run from the page's form; its id, from the note the page shows."""
+    page.fill("#pi-terms", terms)
+    page.click("#pi-form button")
+    message = page.locator("#pi-message")
+    expect(message).to_have_text(re.compile(r"run #\d+ "))
+    return message.inner_text().split("#")[1].split(" ")[0]
+
+
+@pytest.mark.timeout(90)
+def test_the_run_note_follows_the_run_until_it_is_done_or_failed(tab, stack, tmp_path):
+    visit(tab, stack, "pi")
+    run_id = submit(tab.page, "1e8")
+    note = tab.page.locator("#pi-message")
+    expect(note).to_have_text(re.compile(rf"run #{run_id} done: π ≈ 3\.14\d+, \|error\| "
+                                         r"\d\.\d{3}e-\d{2} in \d+\.\d s"), timeout=60_000)
+    # A console whose system has no compute worker: the run fails at once, and the note says so.
+    with LocalSystem(tmp_path) as lone:
+        lone.start_nameserver()
+        lone.start_web()
+        tab.page.goto(lone.web_url() + "pi")
+        tab.page.wait_for_selector(PAGES["pi"], state="attached")
+        failed_id = submit(tab.page, "1e6")
+        expect(note).to_have_text(re.compile(rf"run #{failed_id} failed: error: no compute "
+                                             r"worker"), timeout=30_000)
+    assert tab.errors == []
+
+
+@pytest.mark.timeout(90)
+def test_a_second_browser_sees_a_run_in_its_runs_table_while_it_goes_on(browser, stack):  # noqa: F811
+    with watched_page(browser, stack.web_url()) as first, \
+            watched_page(browser, stack.web_url()) as second:
+        for tab in (first, second):
+            visit(tab, stack, "pi")
+        run_id = submit(first.page, "2e11")
+        row = second.page.locator(f'#runs tbody tr[data-id="{run_id}"]')
+        expect(row.locator("td.run-state")).to_have_text("running", timeout=30_000)
+        total = second.page.evaluate("async () => (await api('/api/pi/runs')).total")
+        assert second.page.inner_text("#runs-page").endswith(f"({total})")
+        assert total >= 1
+        first.page.click("#cancel")
+        expect(row.locator("td.run-state")).to_contain_text("cancelled")
+        assert first.errors == [] and second.errors == []
+
+
+SCIENTIFIC = [1e-9, 1.5e-10, 3.14159265, 0.0, -2.5e-300, 6e9, 123456.789, 9.9995e-5, 1e100]
+
+
+@pytest.mark.timeout(60)
+def test_the_pages_write_numbers_exactly_as_the_prompt_does(tab, stack):
+    visit(tab, stack, "pi")
+    assert tab.page.evaluate("(xs) => xs.map((x) => sci(x))", SCIENTIFIC) == [
+        f"{x:.3e}" for x in SCIENTIFIC]
+    done = tab.page.evaluate("async () => (await api('/api/pi/runs')).rows"
+                             ".find((run) => run.state === 'done')")
+    if done is None:
+        submit(tab.page, "1e6")
+        tab.page.wait_for_selector("#runs td.run-state.done")
+        done = tab.page.evaluate("async () => (await api('/api/pi/runs')).rows"
+                                 ".find((run) => run.state === 'done')")
+    tab.page.wait_for_selector(f'#runs tbody tr[data-id="{done["id"]}"]')
+    tab.page.click(f'#runs tbody tr[data-id="{done["id"]}"] button')
+    result = done["result"]
+    facts = dict(zip(tab.page.locator("#result dt").all_inner_texts(),
+                     tab.page.locator("#result dd").all_inner_texts(), strict=True))
+    assert facts["|error|"] == f"{result['error']:.3e}"
+    assert facts["bound 1/N"] == f"{result['bound']:.3e}"
+    cells = tab.page.locator(f'#runs tbody tr[data-id="{done["id"]}"] td').all_inner_texts()
+    assert f"{result['error']:.3e}" in cells and f"{result['bound']:.3e}" in cells
+    assert tab.errors == []
+
+
 def ring_route(page, start: int) -> tuple[list[str], str]:
     page.select_option("#ring-start", str(start))
     page.fill("#ring-message", "hello")
     page.click("#ring-form button")
     page.wait_for_selector("#route li.step-complete")
-    return page.locator("#route li").all_inner_texts(), page.inner_text("#ring-time")
+    return page.locator("#route li .hop-text").all_inner_texts(), page.inner_text("#ring-time")
+
+
+def hop_numbers(page) -> tuple[list[str], list[str | None], list[str]]:
+    """The numbers on the drawing's arrows; each route line's number (None: not a hop); and
+    the numbers the route list shows."""
+    drawn = page.locator("#ring-drawing .hop-number").all_text_contents()
+    listed = [li.get_attribute("data-hop") for li in page.locator("#route li").all()]
+    shown = page.evaluate("() => [...document.querySelectorAll('#route li[data-hop]')]"
+                          ".map((li) => getComputedStyle(li, '::before').content)")
+    return drawn, listed, shown
 
 
 def test_a_ring_message_route_is_drawn_and_skipped_nodes_marked(tab, stack):
@@ -198,18 +280,36 @@ def test_a_ring_message_route_is_drawn_and_skipped_nodes_marked(tab, stack):
     assert route == ["passed on from 2", "passed on from 3", "passed on from 1", "complete at 2"]
     assert re.fullmatch(r"round trip \d+\.\d ms from node 2", timing)
     assert tab.page.locator("#ring-drawing path.hop").count() == 3
+    assert hop_numbers(tab.page) == (["1", "2", "3"], ["1", "2", "3", None],
+                                     ['"1."', '"2."', '"3."'])
     stack.stop("ring2")
     try:
         tab.page.wait_for_selector('#ring-drawing .node[data-id="2"]:not(.up)')
         route, _ = ring_route(tab.page, 1)
         assert route == ["passed on from 1", "skipped 2", "passed on from 3", "complete at 1"]
-        assert tab.page.locator("#route li.step-skipped").inner_text() == "skipped 2"
+        assert tab.page.locator("#route li.step-skipped .hop-text").inner_text() == "skipped 2"
+        # The drawing and the list number the same hops: from 1, then from 3.
+        assert hop_numbers(tab.page) == (["1", "2"], ["1", None, "2", None], ['"1."', '"2."'])
         node2 = tab.page.locator('#ring-drawing .node[data-id="2"]')
         assert "skipped" in node2.get_attribute("class")
         assert node2.get_attribute("data-state") in ("down", "gone")
         assert tab.page.locator("#ring-drawing path.hop.detour").count() == 1
     finally:
         stack.start_ring_node(2, 3)
+    assert tab.errors == []
+
+
+@pytest.mark.timeout(60)
+def test_the_rings_millisecond_labels_say_what_they_measure(tab, stack):
+    visit(tab, stack, "ring")
+    tab.page.wait_for_selector("#ring-drawing .node.up")
+    assert "ms is the handshake round trip from the console" in \
+        " ".join(tab.page.inner_text("#ring-caption").split())
+    label = tab.page.locator("#ring-drawing .node.up .node-label").first
+    shown = label.locator("text").text_content()
+    assert re.fullmatch(r"\d+\.\d ms", shown)
+    assert label.locator("title").text_content() == (
+        f"{shown}: handshake round trip from the console to the node (a probe, no call)")
     assert tab.errors == []
 
 
@@ -237,6 +337,39 @@ def test_the_overview_shows_every_name_live_and_filters(tab, stack):
     assert tab.errors == []
 
 
+EVERY_ROW = ("(state) => { const rows = [...document.querySelectorAll('#names tbody tr')];"
+             " return rows.length > 0 && rows.every((tr) => tr.querySelector(`td.state.${state}`)"
+             "); }")
+
+
+@pytest.mark.timeout(90)
+def test_when_the_name_server_stops_every_row_turns_unknown_within_5_s_and_says_why(
+        browser, tmp_path):  # noqa: F811
+    with LocalSystem(tmp_path) as system:
+        system.start_nameserver()
+        system.start_server()
+        system.start_web()
+        with watched_page(browser, system.web_url()) as tab:
+            page = tab.page
+            page.goto(system.web_url())
+            page.wait_for_function(EVERY_ROW, arg="up", timeout=15_000)
+            system.stop("nameserver")
+            page.wait_for_function(EVERY_ROW, arg="unknown", timeout=5_000)
+            why = f"no name server reachable at 127.0.0.1:{system.ns_port}"
+            assert why in page.inner_text("#overview-error")
+            cell = page.locator("#names td.state").first
+            assert cell.get_attribute("title") == f"unknown: the name server does not answer " \
+                                                  f"({why})"
+            assert re.fullmatch(r"unknown · was up · \d+\.\d ms", cell.inner_text())
+            grey = page.evaluate("() => getComputedStyle(document.querySelector("
+                                 "'#names td.state .dot')).backgroundColor")
+            assert grey == "rgb(140, 149, 159)"  # --gone: neither green nor red
+            system.start_nameserver()
+            page.wait_for_function(EVERY_ROW, arg="up", timeout=15_000)
+            assert page.locator("#overview-error").is_hidden()
+            assert tab.errors == []
+
+
 # --- accounts: login when the console is reachable beyond loopback --------------------------
 
 def log_in_and_calculate(tab, url: str) -> None:
@@ -247,9 +380,12 @@ def log_in_and_calculate(tab, url: str) -> None:
     page.fill("input[name=password]", "wrong password")
     page.click("form button")
     assert page.inner_text("p.error") == "wrong user name or password"
-    page.fill("input[name=username]", "alice")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button")
+    # The name stays as typed; the password, cleared, has the focus: type it and press Enter.
+    assert page.input_value("input[name=username]") == "alice"
+    assert page.input_value("input[name=password]") == ""
+    assert page.evaluate("() => document.activeElement.name") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
     page.wait_for_url(url + "calc")
     assert page.inner_text(".account .user") == "alice"
     page.wait_for_selector("#history-page:not(:empty)")

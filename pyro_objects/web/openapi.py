@@ -63,8 +63,9 @@ SESSION = obj("user login_required csrf_token", user=nullable(STRING),
 LOGGED = obj("user csrf_token", user=nullable(STRING), csrf_token=STRING)
 ENTRY = obj("name kind uri address metadata state rtt_ms since", name=STRING, kind=STRING,
             uri=STRING, address=STRING, metadata={"type": "array", "items": STRING},
-            state={"enum": ["up", "down", "gone", "probing"]}, rtt_ms=nullable(NUMBER),
-            since=TIME)
+            state={"enum": ["up", "down", "gone", "probing", "unknown"]},
+            rtt_ms=nullable(NUMBER), since=TIME,
+            last_state=nullable({"enum": ["up", "down", "gone", "probing"]}))
 NAMES = obj("nameserver names updated error hint",
             nameserver=obj("location uri tls", location=STRING, uri=nullable(STRING),
                            tls=BOOLEAN),
@@ -101,7 +102,7 @@ LIVE = obj("version current queued finished", version=INTEGER,
                                                   who=STRING)},
            finished=nullable(INTEGER))
 NODE = obj("id name state rtt_ms since address", id=INTEGER, name=nullable(STRING),
-           state={"enum": ["up", "down", "gone", "probing", "missing"]},
+           state={"enum": ["up", "down", "gone", "probing", "unknown", "missing"]},
            rtt_ms=nullable(NUMBER), since=TIME, address=nullable(STRING))
 RING = obj("size error hint nodes", size=INTEGER, error=nullable(STRING), hint=nullable(STRING),
            nodes={"type": "array", "items": NODE})

@@ -13,6 +13,12 @@ SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 POINT, BOUND, AXIS, GRID, TEXT = "#1f6feb", "#d1242f", "#57606a", "#d8dee4", "#24292f"
 
 
+def scientific(x: float) -> str:
+    """`x` as the prompt prints it, 1.000e-09: the console's one scientific format (sci() in
+    app.js writes the same)."""
+    return f"{x:.3e}"
+
+
 def decade(exponent: int) -> str:
     """10 to `exponent`, as a label: 10⁻⁹."""
     return "10" + str(exponent).translate(SUPERSCRIPTS)
@@ -67,7 +73,7 @@ def error_plot(points: Sequence[tuple[int, float]]) -> str:
     for (terms, error), x, y in zip(points, xs, ys, strict=False):
         out.append(f'<circle class="run" cx="{px(x):.1f}" cy="{py(y):.1f}" r="5" '
                    f'fill="{POINT}" fill-opacity="0.75"><title>N = {terms:.4g}, '
-                   f'|error| = {abs(error):.3e}</title></circle>')
+                   f'|error| = {scientific(abs(error))}</title></circle>')
     if not points:
         out.append(f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2:.1f}" '
                    f'text-anchor="middle" fill="{AXIS}">no finished runs yet</text>')

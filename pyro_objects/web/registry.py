@@ -2,7 +2,9 @@
 
 A background thread lists the name server and probes every name (a handshake, no call) while
 someone is looking, so a page reads the latest state at once and never waits on a slow or dead
-object. Names that leave the registry stay listed as gone for a while, with since when.
+object. Names that leave the registry stay listed as gone for a while, with since when. When the
+name server does not answer (stopped, or hung: a listing waits LIST_TIMEOUT at most), nothing
+is known: every name is unknown, with the state last known, until a listing succeeds again.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict, dataclass, replace
 
 import Pyro4
@@ -19,7 +22,7 @@ import Pyro4.errors
 
 from pyro_objects import names
 from pyro_objects.config import ns_location
-from pyro_objects.errors import Error
+from pyro_objects.errors import Error, Unreachable
 from pyro_objects.naming import PROBES_AT_ONCE, answers, describe, locate_ns
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ INTERVAL = 2.0            # seconds between rounds, at least
 BUSY_SHARE = 0.25         # ... and a round's own time at most this share of the cycle
 IDLE_AFTER = 60.0         # stop probing when nobody asked for this long
 PROBE_TIMEOUT = 1.0
-LIST_TIMEOUT = 2.0
+LIST_TIMEOUT = 1.5        # a listing (finding the name server, then list) waits this at most
 FIRST_WAIT = 1.0          # how long a first look waits for the first listing
 KEEP_GONE = 300.0         # seconds a name that left the registry is still shown
 
@@ -36,7 +39,9 @@ KEEP_GONE = 300.0         # seconds a name that left the registry is still shown
 @dataclass(frozen=True)
 class Entry:
     """One name: `state` is up, down (registered, not answering), gone (no longer
-    registered) or probing (not probed yet); `since` is when it went down or gone."""
+    registered), probing (not probed yet) or unknown (the name server does not answer);
+    `since` is when it went down or gone; `last_state` is, when unknown, the state last known
+    (`rtt_ms` and `since` are then that state's)."""
 
     name: str
     kind: str
@@ -46,6 +51,17 @@ class Entry:
     state: str = "probing"
     rtt_ms: float | None = None
     since: float | None = None
+    last_state: str | None = None
+
+    def unknown(self) -> Entry:
+        """This entry when the name server does not answer."""
+        return self if self.state == "unknown" else replace(self, state="unknown",
+                                                            last_state=self.state)
+
+    def known(self) -> Entry:
+        """This entry as last known (itself unless unknown)."""
+        return self if self.state != "unknown" else replace(self, state=self.last_state,
+                                                            last_state=None)
 
 
 @dataclass(frozen=True)
@@ -54,8 +70,8 @@ class Snapshot:
     nameserver_uri: str | None  # its address, once found
     tls: bool
     entries: tuple[Entry, ...]
-    updated: float | None       # when the last round finished (Unix time)
-    error: str | None = None
+    updated: float | None       # when the last round that listed finished (Unix time)
+    error: str | None = None    # why the name server could not be listed, if it could not
     hint: str | None = None
 
     def as_dict(self) -> dict:
@@ -92,9 +108,11 @@ class Registry:
 
     def __init__(self, interval: float = INTERVAL, idle_after: float = IDLE_AFTER,
                  lister: Callable[[], tuple[str, dict]] = list_registry,
-                 prober: Callable[[str], float | None] = probe) -> None:
-        self.interval, self.idle_after = interval, idle_after
+                 prober: Callable[[str], float | None] = probe,
+                 list_timeout: float = LIST_TIMEOUT) -> None:
+        self.interval, self.idle_after, self.list_timeout = interval, idle_after, list_timeout
         self._list, self._probe = lister, prober
+        self._listing: Future | None = None  # the listing in flight (one at most)
         host, port = ns_location()
         self._snapshot = Snapshot(describe(host, port), None, bool(Pyro4.config.SSL), (), None)
         self._lock = threading.Lock()
@@ -143,17 +161,43 @@ class Registry:
                     return
             self._stopping.wait(max(self.interval, spent / BUSY_SHARE - spent))
 
+    def _list_within_timeout(self) -> tuple[str, dict]:
+        """The lister's answer within `list_timeout`, else Unreachable. A listing that hangs
+        (a stopped name server accepts connections and never answers) runs on in its own
+        thread, and the next round waits for it again rather than start another."""
+        if self._listing is None:
+            listing: Future = Future()
+
+            def run() -> None:
+                try:
+                    listing.set_result(self._list())
+                except BaseException as exc:  # noqa: BLE001 - handed to the waiting round
+                    listing.set_exception(exc)
+
+            self._listing = listing
+            threading.Thread(target=run, name="registry-list", daemon=True).start()
+        try:
+            return self._listing.result(self.list_timeout)
+        except FutureTimeout:
+            raise Unreachable(f"the name server at {self._snapshot.nameserver} did not answer "
+                              f"within {self.list_timeout:g}s",
+                              "is it stopped or overloaded? The console lists it again "
+                              "every few seconds") from None
+        finally:
+            if self._listing.done():
+                self._listing = None
+
     def _round(self) -> None:
         try:
-            ns_uri, listed = self._list()
+            ns_uri, listed = self._list_within_timeout()
         except (Error, Pyro4.errors.PyroError, OSError) as exc:
             hint = (getattr(exc, "hint", "")
                     or "is the name server running? (pyro-objects nameserver)")
             self._publish(replace(self._snapshot, error=str(exc), hint=hint,
-                                  updated=time.time()))
+                                  entries=tuple(e.unknown() for e in self._snapshot.entries)))
             return
         now = time.time()
-        previous = {entry.name: entry for entry in self._snapshot.entries}
+        previous = {entry.name: entry.known() for entry in self._snapshot.entries}
         current = [self._carry(previous.get(name), name, uri, metadata)
                    for name, (uri, metadata) in sorted(listed.items())]
         gone = [entry if entry.state == "gone" else replace(entry, state="gone", rtt_ms=None,

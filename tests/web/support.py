@@ -162,11 +162,72 @@ class Watched:
         return [e for e in self.errors if not any(a in e for a in allowed)]
 
 
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+
 @contextmanager
-def watched_page(browser, origin: str) -> Iterator[Watched]:
+def watched_page(browser, origin: str, viewport: dict[str, int] = DESKTOP) -> Iterator[Watched]:
     """A fresh browser context (its own cookies) and page on the console at `origin`."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860}, accept_downloads=True)
+    context = browser.new_context(viewport=viewport, accept_downloads=True)
     try:
         yield Watched(context.new_page(), origin)
     finally:
         context.close()
+
+
+def page_paths(app) -> list[str]:
+    """The path of every page (a GET route without arguments answering HTML), from the app's
+    URL map: a new page cannot be missed."""
+    client = app.test_client()
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments or rule.rule.startswith(("/api/",
+                                                                                "/static/")):
+            continue
+        response = client.get(rule.rule)
+        if response.status_code == 200 and response.mimetype == "text/html":
+            paths.append(rule.rule)
+        response.close()
+    return sorted(paths)
+
+
+# Every element drawn outside the viewport, or outside the card or header it sits in; an element
+# inside a box that scrolls sideways (a wide table in its scroller) is judged by that box.
+OVERFLOWING = """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = (node) => ["auto", "scroll"].includes(getComputedStyle(node).overflowX);
+  const name = (node) => node.tagName.toLowerCase() + (node.id ? `#${node.id}` : "") +
+    [...node.classList].map((c) => `.${c}`).join("");
+  const out = [];
+  for (const node of document.body.querySelectorAll("*")) {
+    const box = node.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;  // not drawn
+    let container = null;
+    let scroller = false;
+    for (let up = node.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (scrolls(up)) { scroller = true; break; }
+      if (!container && up.matches(".card, header.top")) container = up;
+    }
+    if (scroller) continue;
+    const left = container ? container.getBoundingClientRect().left : 0;
+    const right = container ? container.getBoundingClientRect().right : width;
+    if (box.right > right + 0.5 || box.left < left - 0.5) {
+      out.push(`${name(node)} spans ${Math.round(box.left)}..${Math.round(box.right)} ` +
+               `beyond ${container ? name(container) : "the viewport"} ` +
+               `(${Math.round(left)}..${Math.round(right)})`);
+    }
+  }
+  return out;
+}"""
+
+
+def layout_problems(page) -> list[str]:
+    """What does not fit the page's width: the document scrolling sideways, and each element
+    outside the viewport or its card or header (see OVERFLOWING)."""
+    problems = page.evaluate(OVERFLOWING)
+    scroll, width = page.evaluate("() => [document.documentElement.scrollWidth, "
+                                  "document.documentElement.clientWidth]")
+    if scroll > width:
+        problems.insert(0, f"the page is {scroll} px wide in a {width} px viewport")
+    return problems

@@ -101,11 +101,41 @@ function ago(unixSeconds) {
 
 function count(n) {
   if (n === null || n === undefined) return "";
-  return Math.abs(n) >= 1e6 ? Number(n).toExponential(3) : Number(n).toLocaleString();
+  return Math.abs(n) >= 1e6 ? sci(n) : Number(n).toLocaleString();
 }
 
-function sci(x, digits = 3) {
-  return x === null || x === undefined ? "" : Number(x).toExponential(digits);
+// A number as Python's f"{x:.3e}" writes it (and the prompt prints it): 1.000e-09, the one
+// scientific format of the console (plot.scientific on the server side).
+function sci(x) {
+  if (x === null || x === undefined) return "";
+  const value = Number(x);
+  if (Number.isNaN(value)) return "nan";
+  if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
+  const [mantissa, exponent] = value.toExponential(3).split("e");
+  const power = Number(exponent);
+  return `${mantissa}e${power < 0 ? "-" : "+"}${String(Math.abs(power)).padStart(2, "0")}`;
+}
+
+const PREVIEW_CHARS = 200;
+
+// `text` in a span; past PREVIEW_CHARS cut short, saying how long it is, with a button that
+// shows it whole (and short again): a 4000-digit result must not make the page 40,000 px wide.
+function cut(text, className = "") {
+  if (text.length <= PREVIEW_CHARS) return el("span", { class: className }, text);
+  const digits = /^[-+]?\d+$/.test(text) ? text.replace(/\D/g, "").length : null;
+  const size = digits === null ? `${text.length} characters` : `${digits} digits`;
+  const value = el("span", { class: `long ${className}` }, text.slice(0, PREVIEW_CHARS));
+  const more = el("span", { class: "muted" }, `… (${size})`);
+  const toggle = el("button", { type: "button", class: "small", "aria-expanded": "false" },
+                    "show all");
+  toggle.addEventListener("click", () => {
+    const whole = toggle.getAttribute("aria-expanded") === "false";
+    value.textContent = whole ? text : text.slice(0, PREVIEW_CHARS);
+    show(more, !whole);
+    toggle.setAttribute("aria-expanded", String(whole));
+    toggle.textContent = whole ? "show less" : "show all";
+  });
+  return el("span", { class: "cut", title: `${size}` }, value, more, toggle);
 }
 
 // Call `task` now and then every `ms` after each run finishes (never two at once).

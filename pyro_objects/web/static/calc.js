@@ -7,8 +7,7 @@ const result = document.getElementById("calc-result");
 const historyBody = document.querySelector("#history tbody");
 
 function outcome(row) {
-  return row.ok ? [el("span", { class: "value mono" }, row.output)]
-                : errorLines(row.output, row.hint);
+  return row.ok ? [cut(row.output, "value mono")] : errorLines(row.output, row.hint);
 }
 
 const history = pager("history", async (page) => {
@@ -16,7 +15,7 @@ const history = pager("history", async (page) => {
   historyBody.replaceChildren(...data.rows.map((row) => el("tr", { class: row.ok ? "" : "failed" },
     el("td", { class: "nowrap", title: new Date(row.at * 1000).toISOString() }, clock(row.at)),
     el("td", {}, row.who),
-    el("td", { class: "mono" }, row.input),
+    el("td", { class: "mono" }, cut(row.input)),
     el("td", { class: "mono" }, outcome(row)))));
   return data;
 });

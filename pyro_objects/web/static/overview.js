@@ -1,25 +1,33 @@
 "use strict";
 // Overview: every registered name with its kind, address, metadata and live state.
 
-const REFRESH_MS = 2000;
+const REFRESH_MS = 1000;  // the page reads the registry's snapshot: no call per refresh
 const namesBody = document.querySelector("#names tbody");
 const filterBox = document.getElementById("filter");
 const problem = document.getElementById("overview-error");
 let latest = null;
 
+// What a state says, as text: up · 2.2 ms, down since 20:50:01 (4.0 s), probing…
+function stateText(state, entry) {
+  if (state === "up") return `up · ${entry.rtt_ms.toFixed(1)} ms`;
+  if (state === "down" || state === "gone") {
+    return `${state} since ${clock(entry.since)} (${ago(entry.since)})`;
+  }
+  return "probing…";
+}
+
+const WHY = { down: "registered, not answering", gone: "no longer registered" };
+
 function stateCell(entry) {
-  if (entry.state === "up") {
-    return el("td", { class: "state up" }, el("span", { class: "dot up" }),
-              `up · ${entry.rtt_ms.toFixed(1)} ms`);
+  if (entry.state === "unknown") {  // the name server does not answer: nothing is known now
+    const why = `unknown: the name server does not answer (${latest.error})`;
+    return el("td", { class: "state unknown", title: why }, el("span", { class: "dot unknown" }),
+              "unknown", entry.last_state ? el("span", { class: "muted small-text" },
+                                               ` · was ${stateText(entry.last_state, entry)}`)
+                                          : null);
   }
-  if (entry.state === "down" || entry.state === "gone") {
-    const what = entry.state;
-    const why = entry.state === "down" ? "registered, not answering" : "no longer registered";
-    return el("td", { class: `state ${entry.state}`, title: why },
-              el("span", { class: `dot ${entry.state}` }),
-              `${what} since ${clock(entry.since)} (${ago(entry.since)})`);
-  }
-  return el("td", { class: "state probing" }, el("span", { class: "dot probing" }), "probing…");
+  return el("td", { class: `state ${entry.state}`, title: WHY[entry.state] || null },
+            el("span", { class: `dot ${entry.state}` }), stateText(entry.state, entry));
 }
 
 function matches(entry, needle) {
@@ -57,7 +65,8 @@ async function refresh() {
   tls.textContent = ns.tls ? "on (mutual certificates)" : "off";
   tls.className = ns.tls ? "ok" : "muted";
   document.getElementById("updated").textContent =
-    latest.updated ? clock(latest.updated) : "not yet";
+    (latest.updated ? clock(latest.updated) : "not yet") +
+    (latest.error ? " · not since: the name server does not answer" : "");
   if (latest.error) {
     showError(problem, { message: latest.error, hint: latest.hint });
   } else {

@@ -6,6 +6,9 @@ const runsBody = document.querySelector("#runs tbody");
 const message = document.getElementById("pi-message");
 let lastFinished = null;
 let shownRun = null;
+let noted = null;        // the run the note under the form is about, until it has ended
+let lastLive = null;
+let lastIds = "";        // the runs going on and queued, as last drawn in the Runs table
 
 // --- submitting ----------------------------------------------------------------------------
 
@@ -15,12 +18,36 @@ document.getElementById("pi-form").addEventListener("submit", async (event) => {
   try {
     const run = await api("/api/pi/runs", { method: "POST", body: {
       terms: value("pi-terms"), workers: value("pi-workers"), slice: value("pi-slice") } });
+    noted = run;
     message.replaceChildren(`run #${run.id} queued: ${count(run.terms)} terms`);
+    if (lastLive) note(lastLive);  // the stream may have told of its start already
     runs.go(1);
   } catch (err) {
+    noted = null;
     message.replaceChildren(...errorLines(err.message, err.hint));
   }
 });
+
+// The note of the run submitted here follows it: queued, running, then how it ended.
+async function note(live) {
+  if (!noted) return;
+  const run = noted;
+  if (live.current && live.current.id === run.id) {
+    message.replaceChildren(`run #${run.id} running: ${count(run.terms)} terms`);
+    return;
+  }
+  if ((live.queued || []).some((q) => q.id === run.id)) return;
+  const ended = await api(`/api/pi/runs/${run.id}`);
+  if (noted !== run || ["queued", "running"].includes(ended.state)) return;
+  noted = null;
+  if (ended.state === "done") {
+    message.replaceChildren(`run #${run.id} done: π ≈ ${ended.result.pi}, |error| ` +
+                            `${sci(ended.result.error)} in ${duration(ended.result.seconds)}`);
+  } else {
+    message.replaceChildren(`run #${run.id} ${ended.state}: `,
+                            ...errorLines(ended.error || ended.state, ended.hint));
+  }
+}
 
 async function cancel(id) {
   try {
@@ -39,6 +66,7 @@ function bar(share, extraClass = "") {
 }
 
 function drawLive(live) {
+  lastLive = live;
   const current = live.current;
   show(document.getElementById("idle"), !current);
   show(document.getElementById("current"), Boolean(current));
@@ -69,10 +97,18 @@ function drawLive(live) {
     `#${q.id}: ${count(q.terms)} terms (${q.who}) `,
     el("button", { type: "button", class: "small danger", onclick: () => cancel(q.id) },
        "Cancel"))));
-  if (live.finished !== null && live.finished !== lastFinished) {
+  const finishedNow = live.finished !== null && live.finished !== lastFinished;
+  if (finishedNow) {
     lastFinished = live.finished;
     finished(live.finished);
   }
+  // Runs submitted elsewhere (another browser, a script) show up, and the count with them.
+  const ids = [current ? current.id : "", ...queue.map((q) => q.id)].join(",");
+  if (ids !== lastIds) {
+    lastIds = ids;
+    if (!finishedNow) runs.go(runs.current());
+  }
+  note(live);
 }
 
 async function finished(id) {
@@ -118,15 +154,15 @@ function showResult(run) {
 
 function runRow(run) {
   const r = run.result;
-  const cells = r ? [String(r.pi), sci(r.error, 2), sci(r.bound, 2), r.seconds.toFixed(2),
-                     sci(r.terms_per_second, 2), String(r.failed_slices.length)]
+  const cells = r ? [String(r.pi), sci(r.error), sci(r.bound), r.seconds.toFixed(2),
+                     sci(r.terms_per_second), String(r.failed_slices.length)]
                   : ["", "", "", "", "", ""];
   const state = el("td", { class: `run-state ${run.state}`, title: run.error || "" }, run.state);
   if (run.error) state.append(el("div", { class: "muted small-text" }, run.error));
   return el("tr", { "data-id": String(run.id) },
-    el("td", {}, String(run.id)), el("td", { class: "nowrap" }, clock(run.submitted)),
+    el("td", { class: "num" }, String(run.id)), el("td", { class: "nowrap" }, clock(run.submitted)),
     el("td", {}, run.who), el("td", { class: "num" }, count(run.terms)), state,
-    ...cells.map((c, i) => el("td", { class: i === 0 ? "mono" : "num" }, c)),
+    ...cells.map((c, i) => el("td", { class: i === 0 ? "num mono" : "num" }, c)),
     el("td", {}, r ? el("button", { type: "button", class: "small",
                                     onclick: () => showResult(run) }, "details") : null,
        r ? el("a", { href: `/api/pi/runs/${run.id}/json`, download: "", class: "small-link" },

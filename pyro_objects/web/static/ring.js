@@ -11,6 +11,8 @@ const startSelect = document.getElementById("ring-start");
 const problem = document.getElementById("ring-error");
 let nodes = [];
 let lastRoute = null;
+const RTT_MEANING = "handshake round trip from the console to the node (a probe, no call)";
+const HOP_MS_MEANING = "time the message spent at this node and beyond it";
 
 function angle(index, total) {
   return -Math.PI / 2 + (2 * Math.PI * index) / total;  // node 1 at the top, then clockwise
@@ -25,7 +27,7 @@ function polar(a, radius) {
   return `${(CENTER + radius * Math.cos(a)).toFixed(1)} ${(CENTER + radius * Math.sin(a)).toFixed(1)}`;
 }
 
-function arc(fromIndex, toIndex, total, hopNumber) {
+function arc(fromIndex, toIndex, total, hopNumber) {  // hopNumber: as in the route list
   // Clockwise along the ring from one node to the next. A hop that passes skipped nodes
   // leaves its node outwards, goes round outside the ring and comes back into the next one,
   // so the skipped nodes stay in view.
@@ -75,11 +77,14 @@ function draw() {
   const index = new Map(nodes.map((node, i) => [node.id, i]));
   const skipped = new Set();
   if (lastRoute) {
-    const visited = lastRoute.hops.filter((h) => h.step === "passed" || h.step === "complete")
-                                  .map((h) => h.node).filter((id) => index.has(id));
+    // Each arrow is a hop: the message passed on from a node, numbered as in the route list.
+    const visited = numbered(lastRoute.hops).filter((h) => h.step === "passed" ||
+                                                           h.step === "complete")
+                                            .filter((h) => index.has(h.node));
     for (const h of lastRoute.hops) if (h.step === "skipped") skipped.add(h.node);
     for (let i = 1; i < visited.length; i += 1) {
-      parts.push(...arc(index.get(visited[i - 1]), index.get(visited[i]), total, i));
+      parts.push(...arc(index.get(visited[i - 1].node), index.get(visited[i].node), total,
+                        visited[i - 1].number));
     }
   }
   nodes.forEach((node, i) => {
@@ -88,16 +93,33 @@ function draw() {
     const side = Math.cos(angle(i, total));                  // written away from the node
     const anchor = side > 0.3 ? "end" : side < -0.3 ? "start" : "middle";
     const status = node.state === "up" ? `${node.rtt_ms.toFixed(1)} ms` : node.state;
+    const meaning = node.state === "up" ? `${status}: ${RTT_MEANING}` : status;
     const classes = ["node", node.state, skipped.has(node.id) ? "skipped" : ""].join(" ");
     parts.push(svg("g", { class: classes, "data-id": String(node.id), "data-state": node.state },
       svg("title", {}, node.name ? `${node.name} (${node.address})` : `node ${node.id}`),
       svg("circle", { cx: x.toFixed(1), cy: y.toFixed(1), r: NODE_R }),
       svg("text", { x: x.toFixed(1), y: (y + 6).toFixed(1), "text-anchor": "middle",
                     class: "node-id" }, String(node.id)),
-      svg("text", { x: lx.toFixed(1), y: (ly + 4).toFixed(1), "text-anchor": anchor,
-                    class: "node-state" }, skipped.has(node.id) ? `skipped · ${status}` : status)));
+      svg("g", { class: "node-label" }, svg("title", {}, meaning),
+          svg("text", { x: lx.toFixed(1), y: (ly + 4).toFixed(1), "text-anchor": anchor,
+                        class: "node-state" }, skipped.has(node.id) ? `skipped · ${status}`
+                                                                    : status))));
   });
   drawing.replaceChildren(...parts);
+}
+
+// The hops with the number each passed-on line has in the route list and on its arrow; a
+// skipped node or the closing line has none (they are not hops).
+function numbered(hops) {
+  let number = 0;
+  return hops.map((h) => ({ ...h, number: h.step === "passed" ? (number += 1) : null }));
+}
+
+function routeLine(h) {
+  const ms = typeof h.ms === "number" ? `${h.ms.toFixed(1)} ms` : null;
+  return el("li", { class: `step-${h.step}`, "data-hop": h.number === null ? null : h.number },
+            el("span", { class: "hop-text" }, h.text),
+            ms ? el("span", { class: "hop-ms muted", title: HOP_MS_MEANING }, ` · ${ms}`) : null);
 }
 
 function fillStarts() {
@@ -135,8 +157,7 @@ document.getElementById("ring-form").addEventListener("submit", async (event) =>
       message: document.getElementById("ring-message").value,
       start: Number(startSelect.value || 1) } });
     time.replaceChildren(`round trip ${lastRoute.ms.toFixed(1)} ms from node ${lastRoute.start}`);
-    route.replaceChildren(...lastRoute.hops.map((h) =>
-      el("li", { class: `step-${h.step}` }, h.text)));
+    route.replaceChildren(...numbered(lastRoute.hops).map(routeLine));
   } catch (err) {
     lastRoute = null;
     time.replaceChildren(...errorLines(err.message, err.hint));
