@@ -6,6 +6,8 @@ thread, heartbeats, and rejoining by name (with `since`) after a drop or a chat-
     subscriber.say("hello")
     subscriber.leave()
 
+A failed `say` that never_sent(exc) certainly did not post; any other may have.
+
 Events reach `on_event` in order, each once: the history the join returned, then what the
 chat server delivers. Besides the service's events (see chat.room) the subscriber adds one of
 its own: {"kind": "entered", "room", "nick", "who", "rejoined", "restarted"} before each
@@ -109,6 +111,14 @@ class CallbackDaemonObject:
         return Pyro4.core.DaemonObject.get_metadata(self, objectId, as_lists)
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether a failed call certainly did not reach the object: its name could not be
+    looked up, or no connection to it could be made. A connection lost or timed out during
+    the call may have carried it."""
+    return isinstance(exc, Pyro4.errors.NamingError) or type(
+        exc) is Pyro4.errors.CommunicationError
+
+
 DELIVERED_KINDS = frozenset({"message", "joined", "left", "dropped"})
 
 
@@ -204,12 +214,22 @@ class Subscriber:
             self._recover()
         try:
             return self.proxy.say(self.token, text, message_id)
-        except (LookupError, *UNREACHABLE):
-            self._recover()
-            return self.proxy.say(self.token, text, message_id)
+        except (LookupError, *UNREACHABLE) as first:
+            try:
+                self._recover()
+                return self.proxy.say(self.token, text, message_id)
+            except UNREACHABLE as again:
+                if never_sent(again) and not (isinstance(first, LookupError) or
+                                              never_sent(first)):
+                    raise first from None  # the first try may have posted it
+                raise
 
     def who(self) -> list[str]:
         return self.proxy.who(self.room)
+
+    def rooms(self) -> list[dict]:
+        """The chat server's rooms with people in them: [{"room", "people"}]."""
+        return self.proxy.list_rooms()
 
     def wait_for(self, seq: int, timeout: float) -> bool:
         """Wait until message `seq` (or a later one) has been handed to on_event."""
