@@ -244,3 +244,44 @@ def test_a_chat_line_that_may_have_reached_the_server_says_so_and_retries_once(
         terminal.close()
     seen = run_client(chat_system, "chat", "bob", stdin="").stdout
     assert seen.count("<ana> are you there") == 1, seen
+
+
+@pytest.mark.timeout(60)
+def test_a_log_line_is_printed_above_the_line_being_typed_not_into_it(chat_system, tmp_path):
+    terminal = chat_terminal(chat_system, tmp_path, "ana", "--log-level", "INFO")
+    try:
+        terminal.read_until("ana@lobby> ")
+        os.write(terminal.master, b"half typed")
+        terminal.read_until("half typed")
+        chat_system.processes.pop("chat").kill()  # the heartbeat logs that it cannot reach it
+        shown = terminal.read_until(" INFO the chat server cannot be reached")
+        assert shown.rsplit("\n", 1)[-1].startswith("\r\x1b[J"), shown  # on a line cleared
+        terminal.read_until("\r\n")
+        terminal.read_until("ana@lobby> half typed")  # then the typed line drawn again
+        chat_system.start_chat("--grace", GRACE)
+        terminal.read_until("-- the chat server had lost us: back in lobby\r\n")
+        terminal.read_until("ana@lobby> half typed")
+        terminal.type("")
+        terminal.read_until("<ana> half typed\r\n")
+        terminal.type("/quit")
+        assert terminal.process.wait(timeout=20) == 0
+    finally:
+        terminal.close()
+
+
+@pytest.mark.timeout(60)
+def test_me_and_join_in_a_terminal(chat_system, tmp_path):
+    terminal = chat_terminal(chat_system, tmp_path, "ana")
+    try:
+        terminal.read_until("ana@lobby> ")
+        terminal.type("/me waves")
+        terminal.read_until("] * ana waves\r\n")
+        terminal.type("/join den")
+        terminal.read_until("-- you are ana in den, with nobody else")
+        terminal.read_until("ana@den> ")
+        terminal.type("/rooms")
+        terminal.read_until("-- rooms: den (1)\r\n")
+        terminal.type("/quit")
+        assert terminal.process.wait(timeout=20) == 0
+    finally:
+        terminal.close()
