@@ -267,3 +267,20 @@ def test_a_killed_browser_frees_its_nick_within_10_s(playwright, browser, stack,
     assert took < 10, took
     with watched_page(browser, origin) as again:
         enter(again.page, origin, "crash", "eve")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("path, field", [("/api/chat/say", "text"), ("/api/chat/line", "line")])
+def test_a_line_the_chat_server_never_got_is_reported_as_not_sent(own_system, path, field):
+    own_system.start_nameserver()
+    own_system.start_chat("--grace", "3")
+    own_system.start_web()
+    ana = Session(own_system.web_url())
+    status, joined, _ = ana.post("/api/chat/join", {"room": "down", "nick": "ana"})
+    assert status == 200, joined
+    own_system.stop("chat")  # which removes its name: the lookup fails
+    status, refused, _ = ana.post(path, {
+        "session": joined["session"], field: "anyone?", "message_id": "m-1"})
+    assert status == 503
+    assert refused["error"].startswith("not sent: the chat server cannot be reached"), refused
+    assert "may or may not" not in refused["error"]
