@@ -36,6 +36,7 @@ def test_a_typed_line_is_a_message_or_a_command(typed, line):
     ("/join", "/join needs ROOM: /join ROOM"),
     ("/join #den", "room must be 1 to 32 ASCII letters"),
     ("/who is here", "/who takes no argument (got 'is here')"),
+    ("\x01ACTION waves\x01", "a typed message cannot be a CTCP ACTION: type /me ACTION"),
 ])
 def test_a_wrong_command_says_what_to_type(typed, error):
     with pytest.raises(ValueError) as refused:

@@ -6,8 +6,9 @@ A line is a message, or a command when its first character (after blanks) is one
 ('//who' posts "/who").
 
 An action travels as an ordinary message whose text is IRC's CTCP ACTION, "\\x01ACTION
-waves\\x01": the store and plain Pyro4 clients see a message as always, and no typed text can
-pass for one (a typed "//me waves" posts the words "/me waves", shown as they are).
+waves\\x01": the store and plain Pyro4 clients see a message as always, and no typed text
+passes for one (a typed "//me waves" posts the words "/me waves", shown as they are; a pasted
+"\\x01ACTION ...\\x01" is refused).
 """
 
 from __future__ import annotations
@@ -55,9 +56,9 @@ def parse(line: str) -> Line:
     a missing or extra argument. A message is kept as typed (surrounding spaces too)."""
     start = line.lstrip()
     if start.startswith("//"):
-        return Line("message", line.replace("/", "", 1))
+        return message(line.replace("/", "", 1))
     if not start.startswith("/"):
-        return Line("message", line) if start else Line("none")
+        return message(line) if start else Line("none")
     word, _, rest = start[1:].strip().partition(" ")
     name, rest = ALIASES.get(word.lower(), word.lower()), rest.strip()
     if name in ARGUMENTS:
@@ -73,6 +74,13 @@ def parse(line: str) -> Line:
     word = word[:rules.SHOWN_CHARS]
     raise ValueError(f"unknown command /{word}: /help lists the commands; //{word} sends it "
                      f"as a message")
+
+
+def message(text: str) -> Line:
+    """A typed message; ValueError if it would pass for an action (a pasted \x01ACTION)."""
+    if action_of(text) is not None:
+        raise ValueError("a typed message cannot be a CTCP ACTION: type /me ACTION")
+    return Line("message", text)
 
 
 def action_text(action: str) -> str:
