@@ -210,14 +210,13 @@ class Subscriber:
         text = rules.check_text(text)
         message_id = uuid.uuid4().hex if message_id is None else rules.check_id(
             message_id, "message_id")
-        if self.token is None:  # the heartbeat found the session gone and could not rejoin
-            self._recover()
+        token = self._live_token()
         try:
-            return self.proxy.say(self.token, text, message_id)
+            return self.proxy.say(token, text, message_id)
         except (LookupError, *UNREACHABLE) as first:
             try:
                 self._recover()
-                return self.proxy.say(self.token, text, message_id)
+                return self.proxy.say(self._live_token(), text, message_id)
             except UNREACHABLE as again:
                 if never_sent(again) and not (isinstance(first, LookupError) or
                                               never_sent(first)):
@@ -292,6 +291,16 @@ class Subscriber:
                         log.warning("refused an event numbered beyond the join: %s", event)
                 self._ready, self._pending = True, []
             return reply
+
+    def _live_token(self) -> str:
+        """The session's token, read under the session lock (the heartbeat may be rejoining);
+        rejoining first if the heartbeat found the session gone and could not rejoin."""
+        with self._session:
+            if self.token is None:
+                self._recover()
+            if self.token is None:
+                raise LookupError("not in the room: the subscriber has left")
+            return self.token
 
     def _recover(self) -> None:
         """Make sure the session is alive: rejoin if the chat server no longer knows it.
