@@ -21,7 +21,7 @@ from pyro_objects.processes import wait_until
 from pyro_objects.system.local import LocalSystem
 from pyro_objects.web import auth, create_app, db, shutdown
 from pyro_objects.web.browser import CHROMIUM, CHROMIUM_ARGS
-from pyro_objects.web.chat import MAX_PER_OWNER
+from pyro_objects.web.chat import MAX_PER_OWNER, STREAM_GRACE
 from tests.support import name_server_of, run_client
 from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
     Session,
@@ -225,7 +225,8 @@ def test_a_closed_page_frees_its_nick_at_once(browser, stack):  # noqa: F811
     with watched_page(browser, origin) as dee:
         enter(dee.page, origin, "closing", "dee")
         dee.page.close()  # its pagehide beacon leaves the room
-        join_when_free(origin, "closing", "dee", timeout=10)
+        took = join_when_free(origin, "closing", "dee", timeout=10)
+    assert took < STREAM_GRACE, took  # at once: the beacon, not the stream's grace
     with watched_page(browser, origin) as again:
         enter(again.page, origin, "closing", "dee")  # a new page, the same nick
 
