@@ -21,6 +21,7 @@ import pytest
 from pyro_objects.chat.service import (
     CONNECT_TIMEOUT,
     JOINS_AT_ONCE_PER_CLIENT,
+    MAX_LISTED_ROOMS,
     ChatService,
 )
 from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
@@ -417,7 +418,37 @@ def test_with_tls_a_client_is_its_certificate_subject_and_address(own_system, ce
 
 def test_the_chat_server_exposes_only_the_chat_methods():
     exposed = Pyro4.util.get_exposed_members(ChatService(), only_exposed=True)["methods"]
-    assert exposed == {"join", "say", "post", "who", "ping", "leave", "stats"}
+    assert exposed == {"join", "say", "post", "post_once", "who", "list_rooms", "ping", "leave",
+                       "stats"}
+
+
+@pytest.mark.timeout(60)
+def test_list_rooms_names_the_rooms_with_people_fullest_first(chat_system, callback):
+    with proxy(chat_system, "example.chat") as chat:
+        assert chat.list_rooms() == []
+        for room, nick in [("den", "ana"), ("Lobby", "bob"), ("lobby", "cy"), ("gone", "dee")]:
+            joined = chat.join(room, nick, callback)
+        chat.leave(joined["token"])
+        post(chat, "a room without people is not listed", room="quiet")
+        assert chat.list_rooms() == [{"room": "Lobby", "people": 2},
+                                     {"room": "den", "people": 1}]
+
+
+def test_list_rooms_is_bounded():
+    service = ChatService()
+    for n in range(MAX_LISTED_ROOMS + 5):
+        service._room(f"r{n}").add("ana", object())
+    assert len(service.list_rooms()) == MAX_LISTED_ROOMS
+
+
+@pytest.mark.timeout(60)
+def test_post_once_tells_a_repeated_message_id_and_post_still_returns_the_number(
+        chat_system):
+    with proxy(chat_system, "example.chat") as chat:
+        assert chat.post_once(ROOM, "bob", "hi", "p-1") == {"seq": 1, "duplicate": False}
+        assert chat.post_once(ROOM, "bob", "hi", "p-1") == {"seq": 1, "duplicate": True}
+        assert chat.post(ROOM, "bob", "hi", "p-1") == 1  # what plain Pyro4 clients get
+        assert chat.post(ROOM, "bob", "next", "p-2") == 2
 
 
 @pytest.mark.timeout(30)

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
+from pyro_objects.chat import commands
 from pyro_objects.chat.rules import MAX_NAME_CHARS
+from pyro_objects.processes import wait_until
 from pyro_objects.system.local import LocalSystem
 from pyro_objects.web import auth, create_app, db, shutdown
-from pyro_objects.web.chat import MAX_PER_OWNER
+from pyro_objects.web.browser import CHROMIUM, CHROMIUM_ARGS
+from pyro_objects.web.chat import MAX_PER_OWNER, STREAM_GRACE
 from tests.support import name_server_of, run_client
 from tests.web.support import (  # noqa: F401 - browser and playwright are fixtures
     Session,
@@ -148,3 +159,129 @@ def test_logged_in_pages_chat_under_their_user_names_each_its_own(stack, tmp_pat
                                    headers=token).status_code == 200
         finally:
             shutdown(console)
+
+
+def notices(page):
+    return page.locator("#chat-log li.notice")
+
+
+@pytest.mark.timeout(90)
+def test_the_page_takes_the_chat_commands_the_terminal_takes(browser, stack):  # noqa: F811
+    origin = stack.web_url()
+    with watched_page(browser, origin) as ana:
+        page = ana.page
+        enter(page, origin, "cmds", "ana")
+        send(page, "/who")
+        expect(notices(page).last).to_have_text("here: ana")
+        send(page, "/me waves")
+        expect(page.locator("#chat-log li.action .text")).to_have_text("* ana waves")
+        send(page, "//me waves")
+        expect(messages(page).last.locator(".text")).to_have_text("/me waves")
+        assert page.locator("#chat-log li.action").count() == 1  # //me is no action
+        send(page, "/rooms")
+        expect(notices(page).last).to_contain_text("cmds (1)")
+        send(page, "/help")
+        expect(notices(page)).to_contain_text(list(commands.HELP))
+        page.fill("#chat-text", "/x")
+        page.press("#chat-text", "Enter")
+        expect(page.locator("#chat-status .error")).to_have_text(
+            "error: unknown command /x: /help lists the commands; //x sends it as a message")
+        expect(page.locator("#chat-text")).to_have_value("/x")  # kept, to be corrected
+        piped = run_client(stack, "chat", "bob", "--room", "cmds", stdin="").stdout
+        assert "* ana waves" in piped and "<ana> /me waves" in piped  # the same in a terminal
+        assert "/who" not in piped and "/x" not in piped               # commands, not posted
+        send(page, "/join den2")
+        expect(notices(page).last).to_have_text("you are ana in den2")
+        expect(page.locator("#chat-room")).to_have_value("den2")
+        send(page, "in den2")
+        expect(messages(page).last.locator(".text")).to_have_text("in den2")
+        visitor = Session(origin)
+        assert visitor.get("/api/chat/who?room=cmds")[1]["who"] == []   # ana left cmds
+        assert visitor.get("/api/chat/who?room=den2")[1]["who"] == ["ana"]
+        send(page, "/quit")
+        expect(page.locator("#chat-enter")).to_be_visible()
+        assert visitor.get("/api/chat/who?room=den2")[1]["who"] == []
+        assert ana.unexpected_errors("status of 400") == []  # /x, refused
+
+
+def join_when_free(origin: str, room: str, nick: str, timeout: float) -> float:
+    """Join `room` as `nick` from a new browser session as soon as the nick is free; the
+    seconds that took (TimeoutError after `timeout`)."""
+    visitor, start = Session(origin), time.monotonic()
+
+    def joined():
+        status, body, _ = visitor.post("/api/chat/join", {"room": room, "nick": nick})
+        assert status in (200, 422), body  # 422: taken, still
+        return body if status == 200 else None
+
+    body = wait_until(joined, timeout, f"nick {nick} to be free in {room}", interval=0.25)
+    visitor.post("/api/chat/leave", {"session": body["session"]})
+    return time.monotonic() - start
+
+
+@pytest.mark.timeout(60)
+def test_a_closed_page_frees_its_nick_at_once(browser, stack):  # noqa: F811
+    origin = stack.web_url()
+    with watched_page(browser, origin) as dee:
+        enter(dee.page, origin, "closing", "dee")
+        dee.page.close()  # its pagehide beacon leaves the room
+        took = join_when_free(origin, "closing", "dee", timeout=10)
+    assert took < STREAM_GRACE, took  # at once: the beacon, not the stream's grace
+    with watched_page(browser, origin) as again:
+        enter(again.page, origin, "closing", "dee")  # a new page, the same nick
+
+
+@contextmanager
+def own_chromium(driver, profile: Path) -> Iterator[tuple[subprocess.Popen, object]]:
+    """A Chromium process of the test's own (so that it can be killed), driven over CDP."""
+    process = subprocess.Popen(
+        [CHROMIUM, "--headless", *CHROMIUM_ARGS, "--remote-debugging-port=0",
+         f"--user-data-dir={profile}", "about:blank"], stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        port_file = profile / "DevToolsActivePort"
+        wait_until(lambda: port_file.is_file() and port_file.read_text().strip(), 30,
+                   "Chromium's DevTools port")
+        port = port_file.read_text().split()[0]
+        yield process, driver.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.mark.timeout(90)
+def test_a_killed_browser_frees_its_nick_within_10_s(playwright, browser, stack,  # noqa: F811
+                                                     tmp_path):
+    origin = stack.web_url()
+    with own_chromium(playwright, tmp_path / "profile") as (process, chromium):
+        page = chromium.new_context().new_page()
+        enter(page, origin, "crash", "eve")
+        send(page, "before the crash")
+        os.killpg(process.pid, signal.SIGKILL)  # no pagehide, no beacon: the stream just ends
+        process.wait(timeout=10)
+        took = join_when_free(origin, "crash", "eve", timeout=10)
+        try:
+            chromium.close()
+        except PlaywrightError:
+            pass  # gone already
+    assert took < 10, took
+    with watched_page(browser, origin) as again:
+        enter(again.page, origin, "crash", "eve")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("path, field", [("/api/chat/say", "text"), ("/api/chat/line", "line")])
+def test_a_line_the_chat_server_never_got_is_reported_as_not_sent(own_system, path, field):
+    own_system.start_nameserver()
+    own_system.start_chat("--grace", "3")
+    own_system.start_web()
+    ana = Session(own_system.web_url())
+    status, joined, _ = ana.post("/api/chat/join", {"room": "down", "nick": "ana"})
+    assert status == 200, joined
+    own_system.stop("chat")  # which removes its name: the lookup fails
+    status, refused, _ = ana.post(path, {
+        "session": joined["session"], field: "anyone?", "message_id": "m-1"})
+    assert status == 503
+    assert refused["error"].startswith("not sent: the chat server cannot be reached"), refused
+    assert "may or may not" not in refused["error"]

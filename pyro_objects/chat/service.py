@@ -26,6 +26,7 @@ MAX_SUBSCRIBERS = 500     # each has a sender thread and a connection to the ser
 MAX_SUBSCRIBERS_PER_CLIENT = 50   # one client identity's share (the web console needs 32)
 JOINS_AT_ONCE_PER_CLIENT = 16     # joins of one client waiting to reach their callbacks
 MAX_ROOMS = 1000
+MAX_LISTED_ROOMS = 100    # in one list_rooms() reply
 CONNECT_TIMEOUT = 3.0     # to reach a new subscriber's callback object at join
 HEARTBEATS_PER_GRACE = 4
 MAX_URI_CHARS = 300
@@ -73,7 +74,8 @@ def callback_uri(callback: object) -> Pyro4.URI:
 
 @Pyro4.behavior(instance_mode="single")
 class ChatService:
-    """Chat rooms: `join` with a callback object, then `say`, `who`, `leave`, `ping`.
+    """Chat rooms: `join` with a callback object, then `say`, `who`, `leave`, `ping`;
+    `list_rooms` the rooms with people in them, `post` posts without joining.
 
     Every member's events go to its own Outbox (queue and sender thread), so one slow
     subscriber delays nobody else; a member whose queue overflows, whose callbacks fail or
@@ -180,6 +182,12 @@ class ChatService:
     def post(self, room, nick, text, message_id):
         """Post without joining (a one-shot `say`), as a nick nobody in the room holds;
         at most once per message_id, as `say`. Returns the sequence number."""
+        return self.post_once(room, nick, text, message_id)["seq"]
+
+    @Pyro4.expose
+    def post_once(self, room, nick, text, message_id):
+        """`post`, saying whether the message_id was posted before: {"seq", "duplicate"}
+        (duplicate: nothing was posted now; seq is the first post's)."""
         room, nick = rules.check_room(room), rules.check_nick(nick)
         text, message_id = rules.check_text(text), rules.check_id(message_id, "message_id")
         with self._lock:
@@ -190,7 +198,7 @@ class ChatService:
             seq, event = chat_room.post(nick, text, message_id)
             if event is not None:
                 self._publish(chat_room, event)
-        return seq
+        return {"seq": seq, "duplicate": event is None}
 
     @Pyro4.expose
     def who(self, room):
@@ -199,6 +207,15 @@ class ChatService:
         with self._lock:
             chat_room = self.rooms.get(rules.nick_key(room))
             return chat_room.who() if chat_room else []
+
+    @Pyro4.expose
+    def list_rooms(self):
+        """The rooms with people in them, the fullest first (at most 100):
+        [{"room", "people"}]."""
+        with self._lock:
+            rooms = [(len(r), r.name) for r in self.rooms.values() if len(r)]
+        rooms.sort(key=lambda room: (-room[0], rules.nick_key(room[1])))
+        return [{"room": name, "people": people} for people, name in rooms[:MAX_LISTED_ROOMS]]
 
     @Pyro4.expose
     def ping(self, token):

@@ -6,6 +6,8 @@ thread, heartbeats, and rejoining by name (with `since`) after a drop or a chat-
     subscriber.say("hello")
     subscriber.leave()
 
+A failed `say` that never_sent(exc) certainly did not post; any other may have.
+
 Events reach `on_event` in order, each once: the history the join returned, then what the
 chat server delivers. Besides the service's events (see chat.room) the subscriber adds one of
 its own: {"kind": "entered", "room", "nick", "who", "rejoined", "restarted"} before each
@@ -109,6 +111,14 @@ class CallbackDaemonObject:
         return Pyro4.core.DaemonObject.get_metadata(self, objectId, as_lists)
 
 
+def never_sent(exc: BaseException) -> bool:
+    """Whether a failed call certainly did not reach the object: its name could not be
+    looked up, or no connection to it could be made. A connection lost or timed out during
+    the call may have carried it."""
+    return isinstance(exc, Pyro4.errors.NamingError) or type(
+        exc) is Pyro4.errors.CommunicationError
+
+
 DELIVERED_KINDS = frozenset({"message", "joined", "left", "dropped"})
 
 
@@ -200,16 +210,25 @@ class Subscriber:
         text = rules.check_text(text)
         message_id = uuid.uuid4().hex if message_id is None else rules.check_id(
             message_id, "message_id")
-        if self.token is None:  # the heartbeat found the session gone and could not rejoin
-            self._recover()
+        token = self._live_token()
         try:
-            return self.proxy.say(self.token, text, message_id)
-        except (LookupError, *UNREACHABLE):
-            self._recover()
-            return self.proxy.say(self.token, text, message_id)
+            return self.proxy.say(token, text, message_id)
+        except (LookupError, *UNREACHABLE) as first:
+            try:
+                self._recover()
+                return self.proxy.say(self._live_token(), text, message_id)
+            except UNREACHABLE as again:
+                if never_sent(again) and not (isinstance(first, LookupError) or
+                                              never_sent(first)):
+                    raise first from None  # the first try may have posted it
+                raise
 
     def who(self) -> list[str]:
         return self.proxy.who(self.room)
+
+    def rooms(self) -> list[dict]:
+        """The chat server's rooms with people in them: [{"room", "people"}]."""
+        return self.proxy.list_rooms()
 
     def wait_for(self, seq: int, timeout: float) -> bool:
         """Wait until message `seq` (or a later one) has been handed to on_event."""
@@ -272,6 +291,16 @@ class Subscriber:
                         log.warning("refused an event numbered beyond the join: %s", event)
                 self._ready, self._pending = True, []
             return reply
+
+    def _live_token(self) -> str:
+        """The session's token, read under the session lock (the heartbeat may be rejoining);
+        rejoining first if the heartbeat found the session gone and could not rejoin."""
+        with self._session:
+            if self.token is None:
+                self._recover()
+            if self.token is None:
+                raise LookupError("not in the room: the subscriber has left")
+            return self.token
 
     def _recover(self) -> None:
         """Make sure the session is alive: rejoin if the chat server no longer knows it.

@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import logging
 import os
 import select
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from pyro_objects import names
-from pyro_objects.chat import rules
-from pyro_objects.chat.subscriber import Subscriber
+from pyro_objects.chat import commands, rules
+from pyro_objects.chat.subscriber import Subscriber, never_sent
 from pyro_objects.client.parsing import arg, command, terminal_columns
-from pyro_objects.errors import Refused, Unreachable, UsageError
+from pyro_objects.errors import Error, Refused, Unreachable, UsageError
 from pyro_objects.naming import UNREACHABLE
 
 DEFAULT_ROOM = "lobby"
 ECHO_WAIT = 2.0     # seconds a piped chat waits at its end for its own messages to come back
-CHAT_HELP = "-- /who: who is here; /quit (or Ctrl-D): leave; start a message with // to send a /"
 # Bidirectional-text controls: they would make a message display as something else.
 BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
 ESCAPES = {code: chr(code).encode("unicode_escape").decode()
@@ -51,6 +52,9 @@ def format_event(event: dict) -> str:
     kind, nick = event["kind"], event.get("nick", "")
     if kind == "message":
         stamp = time.strftime("%H:%M:%S", time.localtime(event["time"]))
+        action = commands.action_of(event["text"])
+        if action is not None:
+            return f"[{stamp}] * {nick} {printable(action)}"
         return f"[{stamp}] <{nick}> {printable(event['text'])}"
     if kind == "entered":
         if event["restarted"]:
@@ -59,7 +63,7 @@ def format_event(event: dict) -> str:
             return f"-- the chat server had lost us: back in {event['room']}"
         others = [who for who in event["who"] if who != nick]
         return (f"-- you are {nick} in {event['room']}, with "
-                f"{', '.join(others) or 'nobody else'}; /quit to leave")
+                f"{', '.join(others) or 'nobody else'}; /help lists the commands")
     if kind == "gap":
         return f"-- {event['missed']} earlier message(s) are no longer held"
     return {"joined": f"-- {nick} joined", "left": f"-- {nick} left",
@@ -214,6 +218,24 @@ class Screen:
     def columns(self) -> int:
         return terminal_columns()
 
+    @contextmanager
+    def logging_above(self) -> Iterator[None]:
+        """While the block runs, on a terminal, log records that would go to it are printed
+        as the screen's lines (above the line being typed), not into that line."""
+        root = logging.getLogger()
+        replaced = [h for h in root.handlers if self.reader is not None and isinstance(
+            h, logging.StreamHandler) and h.stream in (sys.stderr, sys.stdout)]
+        for handler in replaced:
+            root.removeHandler(handler)
+            root.addHandler(_ScreenHandler(self, handler))
+        try:
+            yield
+        finally:
+            for handler in [h for h in root.handlers if isinstance(h, _ScreenHandler)]:
+                root.removeHandler(handler)
+            for handler in replaced:
+                root.addHandler(handler)
+
     def _print_while_typing(self) -> None:
         os.read(self._wake_read, 4096)
         with self.lock:
@@ -228,60 +250,45 @@ class Screen:
         self.reader.redisplay()  # the prompt and the line being typed, cursor in place
 
 
+class _ScreenHandler(logging.Handler):
+    """Log records as lines of a Screen, formatted and filtered as `instead` did them."""
+
+    def __init__(self, screen: Screen, instead: logging.Handler) -> None:
+        super().__init__(instead.level)
+        self.screen = screen
+        self.setFormatter(instead.formatter)
+        self.filters = list(instead.filters)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            for line in self.format(record).splitlines():
+                self.screen.print(printable(line))
+        except Exception:  # noqa: BLE001 - logging's own rule: a handler never raises
+            self.handleError(record)
+
+
 class ChatCommands:
     """Mixed into the Console, whose `call`, `resolve`, `report` and `stdout` it uses."""
 
     @command("chat in ROOM (lobby) as NICK: lines typed are sent, messages appear as they "
-             "come; /who, /quit",
+             "come; /help lists the chat commands",
              arg("nick", metavar="NICK", type=checked(rules.check_nick)),
              arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room)))
     def do_chat(self, args: argparse.Namespace) -> None:
         self.resolve(names.CHAT)  # no name server or no chat server: a set-up error, with a hint
-        screen = Screen(self.stdout, f"{args.nick}@{args.room}> ")
-        subscriber = None
+        screen = Screen(self.stdout, chat_prompt(args.nick, args.room))
+        chat = Chat(self, screen)
         try:
-            subscriber = Subscriber(args.room, args.nick, screen.show)
-            subscriber.join(call=lambda method, *rest: self.call(names.CHAT, method, *rest))
-            screen.complete_from(lambda: subscriber.present)
-            self._chat(subscriber, screen)
+            chat.subscriber = chat.enter(args.room, args.nick)
+            screen.complete_from(lambda: chat.subscriber.present)
+            with screen.logging_above():
+                chat.run()
         finally:
-            if subscriber is not None:
-                subscriber.leave()
+            if chat.subscriber is not None:
+                chat.subscriber.leave()
             screen.close()
 
-    def _chat(self, subscriber: Subscriber, screen: Screen) -> None:
-        last_said = None
-        while (line := screen.read()) is not None:
-            command = line.strip()
-            if command in ("/quit", "/exit"):
-                break
-            if command == "/who":
-                screen.print(f"-- here: {', '.join(self._chat_call(subscriber.who) or [])}")
-            elif command.startswith("/") and not line.startswith("//"):
-                screen.print(f"-- unknown command {command.split()[0]}")
-                screen.print(CHAT_HELP)
-            elif command:
-                text = line[1:] if line.startswith("//") else line
-                seq = self._chat_call(subscriber.say, text)
-                if seq is not None:
-                    screen.sent(line)
-                    last_said = seq
-        if last_said is not None and screen.reader is None:
-            subscriber.wait_for(last_said, ECHO_WAIT)  # so that a piped chat shows it all
-
-    def _chat_call(self, method: Callable, *args: object) -> object:
-        """method(*args); a failure is reported (and counted) without ending the chat."""
-        try:
-            return method(*args)
-        except UNREACHABLE as exc:
-            self.report(Unreachable(f"the chat server did not answer ({exc}): the message may "
-                                    f"or may not have been posted",
-                                    "it may be restarting: try again in a moment"))
-        except (TypeError, ValueError, LookupError, RuntimeError) as exc:
-            self.report(Refused(f"not sent: {exc}"))
-        return None
-
-    @command("post TEXT to ROOM (lobby) as NICK, once, without joining",
+    @command("post TEXT to ROOM (lobby) as NICK, once, without joining; prints its number",
              arg("nick", metavar="NICK", type=checked(rules.check_nick)),
              arg("text", metavar="TEXT", nargs="+"),
              arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room)),
@@ -292,4 +299,135 @@ class ChatCommands:
             text = rules.check_text(" ".join(args.text))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        self.call(names.CHAT, "post", args.room, args.nick, text, args.id or uuid.uuid4().hex)
+        message_id = args.id or uuid.uuid4().hex
+        try:
+            posted = self.call(names.CHAT, "post_once", args.room, args.nick, text, message_id)
+        except Unreachable as exc:
+            if exc.__cause__ is None or never_sent(exc.__cause__):
+                raise  # it certainly was not posted: the error says why
+            raise Unreachable(f"{exc}: the message may or may not have been posted",
+                              f"send it again with --id {message_id}: with the same id it is "
+                              f"posted at most once") from exc.__cause__
+        shown = "already posted" if posted["duplicate"] else "posted"
+        print(f"{shown} as #{posted['seq']}", file=self.stdout, flush=True)
+
+
+def chat_prompt(nick: str, room: str) -> str:
+    return f"{nick}@{room}> "
+
+
+class Chat:
+    """One chat in the terminal: the lines typed, as chat.commands reads them, for the room
+    `subscriber` is in (another after /join)."""
+
+    def __init__(self, console: ChatCommands, screen: Screen) -> None:
+        self.console, self.screen = console, screen
+        self.subscriber: Subscriber | None = None
+        self.unconfirmed: tuple[str, str] | None = None  # (text, id) of a post that may be lost
+        self.last_said: int | None = None
+
+    def enter(self, room: str, nick: str) -> Subscriber:
+        """A Subscriber joined to `room` as `nick`; raises as the join does."""
+        subscriber = Subscriber(room, nick, self.screen.show)
+        try:
+            subscriber.join(call=lambda method, *rest: self.console.call(names.CHAT, method,
+                                                                         *rest))
+        except BaseException:
+            subscriber.leave()
+            raise
+        return subscriber
+
+    def run(self) -> None:
+        while (typed := self.screen.read()) is not None:
+            try:
+                line = commands.parse(typed)
+            except ValueError as exc:
+                self.screen.print(f"-- {exc}")
+                continue
+            if line.command == "quit":
+                break
+            self.handle(line, typed)
+        if self.last_said is not None and self.screen.reader is None:
+            self.subscriber.wait_for(self.last_said, ECHO_WAIT)  # so a piped chat shows it all
+
+    def handle(self, line: commands.Line, typed: str) -> None:
+        screen, subscriber = self.screen, self.subscriber
+        if line.command == "help":
+            for text in commands.HELP:
+                screen.print(f"-- {text}")
+        elif line.command == "who":
+            nicks = self.call(subscriber.who)
+            if nicks is not None:
+                screen.print(f"-- {commands.who_line(nicks)}")
+        elif line.command == "rooms":
+            rooms = self.call(subscriber.rooms)
+            if rooms is not None:
+                screen.print(f"-- {commands.rooms_line(rooms)}")
+        elif line.command == "join":
+            self.join(line.text)
+        elif line.posts:
+            seq = self.post(line.posted_text)
+            if seq is not None:
+                screen.sent(typed)
+                self.last_said = seq
+
+    def join(self, room: str) -> None:
+        """Leave this room for `room`, as the same nick; stay here if that join fails."""
+        if rules.nick_key(room) == rules.nick_key(self.subscriber.room):
+            self.screen.print(f"-- you are in {self.subscriber.room} already")
+            return
+        try:
+            entered = self.enter(room, self.subscriber.nick)
+        except Error as exc:
+            self.console.report(exc)
+            return
+        left, self.subscriber = self.subscriber, entered
+        self.screen.prompt = chat_prompt(entered.nick, entered.room)
+        self.unconfirmed = self.last_said = None
+        left.leave()
+
+    def post(self, text: str) -> int | None:
+        """Post `text`; its number, or None when it failed (reported). Typed again after a
+        failure that may have posted it, it goes with the same message id: posted once."""
+        try:
+            rules.check_text(text)
+        except ValueError as exc:
+            self.console.report(Refused(f"not sent: {exc}"))
+            return None
+        if self.unconfirmed is None or self.unconfirmed[0] != text:
+            self.unconfirmed = text, uuid.uuid4().hex
+        try:
+            seq = self.subscriber.say(text, self.unconfirmed[1])
+        except UNREACHABLE as exc:
+            if never_sent(exc):
+                self.unconfirmed = None
+                self.console.report(Unreachable(
+                    f"not sent: the chat server cannot be reached ({exc})",
+                    "it may be restarting: try again in a moment"))
+            else:
+                self.console.report(Unreachable(
+                    f"the chat server did not answer ({exc}): the message may or may not "
+                    f"have been posted",
+                    "type it again: the same text is sent with the same message id, and "
+                    "posted at most once"))
+            return None
+        except (TypeError, ValueError, LookupError, RuntimeError) as exc:
+            self.unconfirmed = None
+            self.console.report(Refused(f"not sent: {exc}"))
+            return None
+        self.unconfirmed = None
+        return seq
+
+    def call(self, method: Callable, *args: object) -> object:
+        """method(*args), a question to the chat server; a failure is reported (and counted)
+        without ending the chat."""
+        try:
+            return method(*args)
+        except UNREACHABLE as exc:
+            self.console.report(Unreachable(f"the chat server did not answer ({exc})",
+                                            "it may be restarting: try again in a moment"))
+        except Exception as exc:
+            if not hasattr(exc, "_pyroTraceback"):  # raised here, not by the chat server
+                raise
+            self.console.report(Refused(f"refused: {exc}"))
+        return None

@@ -7,8 +7,17 @@ server-sent events.
     GET  /api/chat/events?session=ID        -> the room's events, as they come (SSE)
     POST /api/chat/say    {"session", "text", "message_id"} -> {"seq"}; a retry with the same
                           message_id posts at most once
-    POST /api/chat/leave  {"session"}
+    POST /api/chat/line   {"session", "line", "message_id"} -> a typed line, read as the
+                          terminal reads it (chat.commands): a message or /me posts ({"seq"}),
+                          /who, /rooms and /help answer {"notice": [lines]}, /join ROOM
+                          answers the new room's {"session", "room", "nick"}, /quit leaves;
+                          every reply names its "command"; a wrong command is a 400
+    POST /api/chat/leave  {"session"} (JSON, or a form carrying csrf_token: a page's beacon)
     GET  /api/chat/who?room=R               -> {"room", "who"}
+
+A message event whose text is a /me action carries the action too: {"action": "waves"}.
+A conversation whose page's stream closed and did not come back within STREAM_GRACE is left,
+so a closed or crashed tab frees its nick within seconds.
 """
 
 from __future__ import annotations
@@ -24,8 +33,8 @@ import Pyro4.errors
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from pyro_objects import names
-from pyro_objects.chat import rules
-from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber
+from pyro_objects.chat import commands, rules
+from pyro_objects.chat.subscriber import CallbackDaemon, Subscriber, never_sent
 from pyro_objects.errors import Error
 from pyro_objects.naming import UNREACHABLE
 from pyro_objects.web import auth, remote, services, shares
@@ -39,8 +48,11 @@ MAX_PER_OWNER = 4          # of those, one user's (or, without a login, one addr
 STREAMS_PER_CONVERSATION = 2  # its page's, and the one replacing it while the old one ends:
                               # chat streams are reserved, no other stream can take their place
 KEPT_EVENTS = 500          # of a conversation, for a page's stream to pick up again
-ORPHAN_SECONDS = 30.0      # a conversation no stream has followed this long is left
-HEARTBEAT = 15.0           # seconds between keep-alive comments on a quiet stream
+STREAM_GRACE = 3.0         # a conversation no stream has followed this long is left: its
+                           # page's stream comes back within 2 s (retry) if the page lives
+REAP_EVERY = 0.5           # seconds between looks for such conversations
+KEEPALIVE = 1.0            # seconds between keep-alive comments on a quiet stream: the
+                           # server notices a stream's page is gone only when a write fails
 NOT_A_NICK = re.compile(r"[^\w.-]")
 NICK_DIGEST = 6            # hex digits that tell apart users whose names are not nicks
 
@@ -61,6 +73,10 @@ class Conversation:
         self.subscriber = Subscriber(room, nick, self._arrived, daemon=daemon)
 
     def _arrived(self, event: dict) -> None:
+        if event.get("kind") == "message":
+            action = commands.action_of(event["text"])
+            if action is not None:
+                event = {**event, "action": action}
         with self.changed:
             self.numbered += 1
             self.events.append((self.numbered, json.dumps(event)))
@@ -137,7 +153,7 @@ class Conversations:
 
     def _reap(self) -> None:
         while True:
-            time.sleep(ORPHAN_SECONDS / 4)
+            time.sleep(REAP_EVERY)
             with self._lock:
                 self._leave_orphans()
 
@@ -145,7 +161,7 @@ class Conversations:
         """Leave for the pages gone without a word (call with _lock)."""
         now = time.monotonic()
         for conversation in list(self._open.values()):
-            if not conversation.streams and now - conversation.followed_at > ORPHAN_SECONDS:
+            if not conversation.streams and now - conversation.followed_at > STREAM_GRACE:
                 del self._open[conversation.id]
                 self.pool.give_back(conversation.share)
                 threading.Thread(target=conversation.close, daemon=True).start()
@@ -195,9 +211,12 @@ def join():
     room = checked(rules.check_room, body_field(body, "room"))
     user = auth.current_user()
     nick = nick_of(user) if user else checked(rules.check_nick, body_field(body, "nick"))
-    conversation = conversations().start(room, nick, owner(), shares.owner())
+    return jsonify(joined(conversations().start(room, nick, owner(), shares.owner())))
+
+
+def joined(conversation: Conversation) -> dict:
     subscriber = conversation.subscriber
-    return jsonify(session=conversation.id, room=subscriber.room, nick=subscriber.nick)
+    return {"session": conversation.id, "room": subscriber.room, "nick": subscriber.nick}
 
 
 @bp.get("/events")
@@ -219,7 +238,7 @@ def events():
         seen = last
         yield "retry: 2000\n\n"
         while not (conversation.closed or console.stopping.is_set()):
-            fresh = conversation.after(seen, HEARTBEAT)
+            fresh = conversation.after(seen, KEEPALIVE)
             for number, data in fresh:
                 yield f"id: {number}\ndata: {data}\n\n"
             seen = fresh[-1][0] if fresh else seen
@@ -243,16 +262,69 @@ def say():
     body = request.get_json(silent=True)
     conversation = conversations().get(body_field(body, "session"), owner())
     text = checked(rules.check_text, body_field(body, "text"))
-    message_id = checked(lambda value: rules.check_id(value, "message_id"),
-                         body_field(body, "message_id"))
+    return jsonify(seq=post(conversation, text, body_field(body, "message_id")))
+
+
+def post(conversation: Conversation, text: str, message_id: object) -> int:
+    """Post `text` in `conversation`'s room, at most once per `message_id`; its number."""
+    message_id = checked(lambda value: rules.check_id(value, "message_id"), message_id)
     try:
-        return jsonify(seq=conversation.subscriber.say(text, message_id))
+        return conversation.subscriber.say(text, message_id)
     except UNREACHABLE as exc:
+        if never_sent(exc):
+            raise ApiError(503, f"not sent: the chat server cannot be reached ({exc})",
+                           "it may be restarting: try again in a moment") from None
         raise ApiError(503, f"the chat server did not answer ({exc}): the message may or may "
                             f"not have been posted",
                        "send it again: the same message id posts it at most once") from None
     except (LookupError, ValueError, TypeError, RuntimeError, Pyro4.errors.PyroError) as exc:
         raise ApiError(409, f"not sent: {exc}") from None
+
+
+@bp.post("/line")
+def line():
+    """A line typed on the page, read as the terminal reads it."""
+    body = request.get_json(silent=True)
+    conversation = conversations().get(body_field(body, "session"), owner())
+    typed = body_field(body, "line")
+    if not isinstance(typed, str):
+        raise ApiError(400, f"line must be a string (got {type(typed).__name__})")
+    typed = checked(commands.parse, typed)
+    reply: dict = {"command": typed.command}
+    if typed.posts:
+        text = checked(rules.check_text, typed.posted_text)
+        reply["seq"] = post(conversation, text, body_field(body, "message_id"))
+    elif typed.command == "who":
+        reply["notice"] = [commands.who_line(ask("who", conversation.subscriber.room))]
+    elif typed.command == "rooms":
+        reply["notice"] = [commands.rooms_line(ask("list_rooms"))]
+    elif typed.command == "help":
+        reply["notice"] = list(commands.HELP)
+    elif typed.command == "join":
+        reply.update(move(conversation, typed.text))
+    elif typed.command == "quit":
+        conversations().end(conversation.id)
+    return jsonify(reply)
+
+
+def move(conversation: Conversation, room: str) -> dict:
+    """/join: `conversation`'s nick enters `room`, then leaves its own room (and stays there
+    if the join fails). The new conversation's session, or a notice when already there."""
+    here = conversation.subscriber
+    if rules.nick_key(room) == rules.nick_key(here.room):
+        return {"notice": [f"you are in {here.room} already"]}
+    entered = conversations().start(room, here.nick, conversation.owner, conversation.share)
+    conversations().end(conversation.id)
+    return joined(entered)
+
+
+def ask(method: str, *args: object) -> object:
+    """The chat server's answer to `method(*args)`, its failure as the console reports it."""
+    try:
+        return services().client.call(names.CHAT, method, *args)
+    except (Error, Pyro4.errors.PyroError, OSError) as exc:
+        outcome = remote.failure(exc)
+        raise ApiError(outcome.status, outcome.output, outcome.hint) from None
 
 
 @bp.post("/leave")
@@ -267,9 +339,4 @@ def leave():
 @bp.get("/who")
 def who():
     room = checked(rules.check_room, request.args.get("room", ""))
-    try:
-        present = services().client.call(names.CHAT, "who", room)
-    except (Error, Pyro4.errors.PyroError, OSError) as exc:
-        outcome = remote.failure(exc)
-        raise ApiError(outcome.status, outcome.output, outcome.hint) from None
-    return jsonify(room=room, who=present)
+    return jsonify(room=room, who=ask("who", room))

@@ -231,6 +231,16 @@ PATHS = {
         "post to the room; a retry with the same message_id posts at most once",
         obj("seq", seq=INTEGER), 404, 409, 503,
         body=obj("session text message_id", session=STRING, text=TEXT, message_id=IDENT))},
+    "/api/chat/line": {"post": post(
+        "a typed line, read as the terminal reads it: a message or /me posts (seq; at most "
+        "once per message_id), /who, /rooms, /help answer notice lines, /join ROOM the new "
+        "room's session, /quit leaves",
+        obj("command", command={"enum": ["message", "me", "who", "rooms", "join", "help",
+                                         "quit", "none"]},
+            seq=INTEGER, notice={"type": "array", "items": STRING}, session=STRING,
+            room=STRING, nick=STRING),
+        404, 409, 422, 429, 502, 503,
+        body=obj("session line", session=STRING, line=STRING, message_id=IDENT))},
     "/api/chat/leave": {"post": post(
         "leave the room", obj("left", left={"const": True}), 404, forms=True,
         body=obj("session", session=STRING))},

@@ -25,6 +25,11 @@ function notice(text) {
 function entry(event) {
   switch (event.kind) {
     case "message":
+      if (typeof event.action === "string") { // a /me: the console decoded it
+        return el("li", { class: "message action", "data-seq": event.seq },
+                  el("time", {}, clock(event.time)),
+                  el("span", { class: "text" }, `* ${event.nick} ${event.action}`));
+      }
       return el("li", { class: "message", "data-seq": event.seq },
                 el("time", {}, clock(event.time)), el("span", { class: "nick" }, event.nick),
                 el("span", { class: "text" }, event.text));
@@ -56,7 +61,10 @@ function track(event) {
 function receive(event) {
   track(event);
   const item = entry(event);
-  if (!item) return;
+  if (item) append(item);
+}
+
+function append(item) {
   const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
   log.append(item);
   while (log.children.length > MAX_LINES) log.firstElementChild.remove();
@@ -87,12 +95,20 @@ async function enter() {
 }
 
 function follow() {
-  stream = new EventSource(`/api/chat/events?session=${encodeURIComponent(session)}`);
-  stream.onmessage = (message) => receive(JSON.parse(message.data));
-  stream.addEventListener("ended", () => end("the chat session ended: enter again"));
-  stream.onerror = () => {
+  const source = new EventSource(`/api/chat/events?session=${encodeURIComponent(session)}`);
+  stream = source;
+  source.onmessage = (message) => {
+    if (source === stream) receive(JSON.parse(message.data));
+  };
+  source.addEventListener("ended", async () => {
+    // A /join ends the old session: its answer, in flight, may bring the new one.
+    if (answering) await answering.catch(() => {});
+    if (source === stream) end("the chat session ended: enter again");
+    else source.close();
+  });
+  source.onerror = () => {
     // Otherwise EventSource connects again by itself and carries on after the last event.
-    if (stream && stream.readyState === EventSource.CLOSED) {
+    if (source === stream && source.readyState === EventSource.CLOSED) {
       end("the console does not answer: enter again");
     }
   };
@@ -121,18 +137,33 @@ function newMessageId() {
 }
 
 let pending = null; // { text, id }: a message sent but not confirmed keeps its id for a retry
+let answering = null; // the line being answered
 
+// The console reads the line as the terminal does (/me, /who, /rooms, /join, /help, /quit, //).
 async function send() {
   const text = textBox.value;
-  if (!text || !session) return;
+  if (!text || !session || answering) return;
   if (!pending || pending.text !== text) pending = { text, id: newMessageId() };
+  answering = api("/api/chat/line", { method: "POST",
+    body: { session, line: text, message_id: pending.id } });
   try {
-    await api("/api/chat/say", { method: "POST", body: { session, text, message_id: pending.id } });
+    const answer = await answering;
     pending = null;
     textBox.value = "";
     statusLine.replaceChildren();
+    for (const line of answer.notice || []) append(notice(line));
+    if (answer.session) { // /join: the same nick in another room
+      if (stream) stream.close();
+      session = answer.session;
+      roomBox.value = answer.room;
+      follow();
+    } else if (answer.command === "quit") {
+      end("");
+    }
   } catch (err) {
     showError(statusLine, err);
+  } finally {
+    answering = null;
   }
 }
 
@@ -146,10 +177,12 @@ sayForm.addEventListener("submit", (event) => {
   send();
 });
 window.addEventListener("pagehide", () => {
-  // Leave at once when the page goes (else the console leaves after 30 s without it).
+  // Leave at once when the page goes, freeing the nick (a page that crashes is left once its
+  // stream has been gone a few seconds). A beacon sends no header: the form carries the token.
   if (!session) return;
   const form = new FormData();
   form.append("session", session);
   form.append("csrf_token", CSRF);
   navigator.sendBeacon("/api/chat/leave", form);
+  end("you left the room when the page was put away: enter again");
 });
