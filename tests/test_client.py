@@ -39,11 +39,11 @@ def test_one_shot_prints_the_bare_result(system, args, output):
     (["add", "x", "1"], 2, ["error: argument A: must be a number (got 'x'); usage: add A B"]),
     (["add", "1"], 2, ["error: the following arguments are required: B; usage: add A B"]),
     (["pi", "1.5"], 2, ["error: argument N: must be a whole number (got '1.5'); usage: pi "
-                        "[--workers K] [--slice S] [--json [FILE]] N"]),
+                        "[--workers K] [--slice S] [--json-file FILE] N"]),
     (["gret", "Ana"], 2, ["error: unknown command 'gret'", "hint: did you mean 'greet'?"]),
     (["pi", "1e9", "--slice", "1"], 2, ["error: slice must be at least 100000 for 1000000000 "
                                         "terms: at most 10000 slices a run (got 1); usage: pi "
-                                        "[--workers K] [--slice S] [--json [FILE]] N"]),
+                                        "[--workers K] [--slice S] [--json-file FILE] N"]),
 ])
 def test_one_shot_errors_say_what_and_exit_1_or_2(system, args, code, lines):
     result = run_client(system, *args)
@@ -67,7 +67,7 @@ def test_one_shot_keeps_the_users_quoting_and_takes_flags_anywhere(system, args,
 @pytest.mark.parametrize("terms", ["1e6", "1_000_000", "10**6", "1000000"])
 def test_pi_takes_any_exact_way_of_writing_n(system, terms, tmp_path):
     out = tmp_path / f"run {terms}.json"
-    result = run_client(system, "pi", terms, f"--json={out}")
+    result = run_client(system, "pi", terms, f"--json-file={out}")
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["terms"] == 1_000_000
 
@@ -189,14 +189,15 @@ JSON_EXAMPLES = {
     "pislice": ("pislice 0 4", 76 / 105), "version": ("version", None),
     "list": ("list example.chainTopology.", None), "lookup": ("lookup server", None),
     "ping": ("ping server", None), "chain": ("chain hi", None), "pi": ("pi 1000", None),
+    "say": ("say jsonbot hello --id json-1", None), "help": ("help", None),
 }
-NOT_ONE_SHOT = {"chat", "help", "quit", "exit"}  # interactive, or no result to print
+NOT_ONE_SHOT = {"chat", "quit", "exit"}  # interactive, or no result to print
 
 
 def test_every_command_is_covered_by_the_json_examples():
     from pyro_objects.client.console import Console
 
-    assert set(Console.commands()) - NOT_ONE_SHOT - {"say"} == set(JSON_EXAMPLES)
+    assert set(Console.commands()) - NOT_ONE_SHOT == set(JSON_EXAMPLES)
 
 
 @pytest.mark.timeout(60)
@@ -215,16 +216,35 @@ def test_json_gives_one_document_on_stdout(system, name):
               "ping": lambda r: r["alive"] is True and r["ms"] > 0,
               "chain": lambda r: [h["node"] for h in r["hops"]] == [1, 2, 3, 1],
               "pi": lambda r: r["terms"] == 1000 and abs(r["pi"] - 3.14059) < 1e-4,
-              "version": lambda r: r == pyro_objects.__version__}
+              "version": lambda r: r == pyro_objects.__version__,
+              "say": lambda r: r["room"] == "lobby" and r["seq"] >= 1,
+              "help": lambda r: "greet" in r and "say" in r}
     assert shapes.get(name, lambda r: True)(document["result"]), document
 
 
-def test_json_errors_are_a_document_too(system):
-    result = run_client(system, "div", "1", "0", "--json")
-    assert result.returncode == 1
-    assert json.loads(result.stdout) == {
-        "error": "b must not be zero for div (got a=1, b=0)", "hint": "", "exit_code": 1}
-    assert result.stderr.startswith("error: b must not be zero")
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("line, code, error", [
+    ("div 1 0 --json", 1, "b must not be zero for div (got a=1, b=0)"),
+    ("greet 'a --json", 2, "a quote (') is not closed"),
+    ("pi 0 --json", 2, "terms must be an int from 1 to 2**50 (got 0)"),
+    ("add ٣ 4 --json", 2, "argument A: must be a number"),
+    ("ping test.dead --json", 1, "test.dead does not answer at PYRO:dead@127.0.0.1:"),
+])
+def test_json_errors_are_a_document_too(system, line, code, error):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with system.ns() as ns:
+        ns.register("test.dead", f"PYRO:dead@127.0.0.1:{port}")
+    try:
+        result = run_client(system, stdin=line + "\n")
+    finally:
+        with system.ns() as ns:
+            ns.remove("test.dead")
+    assert result.returncode == code
+    document = json.loads(result.stdout)
+    assert document["error"].startswith(error) and document["exit_code"] == code
+    assert result.stderr.startswith(f"error: {error}")
 
 
 def test_version():

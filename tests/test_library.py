@@ -40,6 +40,7 @@ def console(system, tmp_path_factory):
 
 
 def imports_of(path: Path) -> set[str]:
+    """Every module `path` imports, also as `from package import module` (package.module)."""
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
@@ -47,7 +48,15 @@ def imports_of(path: Path) -> set[str]:
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
     return found
+
+
+def test_imports_of_sees_every_form_of_import(tmp_path):
+    source = tmp_path / "m.py"
+    source.write_text("import cmd\nfrom pyro_objects import client\n"
+                      "from pyro_objects.web.api import bp\n")
+    assert {"cmd", "pyro_objects.client", "pyro_objects.web.api"} <= imports_of(source)
 
 
 def test_the_library_imports_no_front_end():
@@ -131,7 +140,8 @@ def test_the_observer_is_told_of_each_command_and_how_it_went(system):
 SAME_LINES = [
     "add 2 3", "calc 5 + 3 * (2 - 1)", "5 + 3 * (2 - 1)", "greet Ana", "pislice 0 4",
     "gret Ana", "div 1 0", "add x 1", "add 1", "'unterminated", "greet 'unterminated",
-    "calc 9**9**9", "sqrt(2)", "x + 1",
+    "calc 9**9**9", "sqrt(2)", "x + 1", "pi*2", "2 * pi", "add ٣ ٤", "pislice 0 ٤",
+    "greet \"don't\" 'x",
 ]
 
 
@@ -189,6 +199,17 @@ def test_the_calculator_takes_the_calculator_commands_only(console):
 class TTY(io.StringIO):
     def isatty(self) -> bool:
         return True
+
+
+def test_the_prompts_logging_goes_through_the_handler_that_steps_aside():
+    root = logging.getLogger()
+    before = root.handlers[:]
+    root.handlers.clear()
+    try:
+        logs.setup("WARNING")
+        assert [type(h) for h in root.handlers] == [logs.TerminalHandler]
+    finally:
+        root.handlers[:] = before
 
 
 def test_log_lines_go_above_the_progress_bar_never_inside_it():

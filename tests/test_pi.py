@@ -106,7 +106,7 @@ def test_a_bad_term_count_is_refused(system, terms):
 
 def test_one_shot_prints_the_run_and_writes_json(system, tmp_path):
     out = tmp_path / "run.json"
-    result = run_client(system, "pi", "200000000", "--json", str(out))
+    result = run_client(system, "pi", "200000000", "--json-file", str(out))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("pi       3.14159")

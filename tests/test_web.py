@@ -18,6 +18,7 @@ from werkzeug.security import check_password_hash
 
 from compute.coordinator import PiRun, WorkerStats
 from pyro_objects import names
+from pyro_objects.library import Client
 from pyro_objects.processes import ROOT, free_port, python, wait_until
 from pyro_objects.web import auth, create_app, db, plot, registry, remote, shutdown
 from pyro_objects.web.jobs import MAX_QUEUED, MAX_QUEUED_PER_USER, Jobs
@@ -510,7 +511,7 @@ def test_the_queue_caps_hold_under_concurrent_submits(tmp_path, users, accepted,
     assert (MAX_QUEUED, MAX_QUEUED_PER_USER) == (20, 5)
     path = tmp_path / "web.sqlite"
     db.init_db(path)
-    jobs = Jobs(path)  # its runner not started: nothing leaves the queue
+    jobs = Jobs(path, Client())  # its runner not started: nothing leaves the queue
     start, statuses, refusals = threading.Barrier(60), [], set()
 
     def submit(n: int) -> None:

@@ -20,9 +20,12 @@ from pyro_objects.chat import commands, rules
 from pyro_objects.chat.subscriber import Subscriber, never_sent
 from pyro_objects.client.parsing import arg, command, terminal_columns
 from pyro_objects.errors import Error, Refused, Unreachable, UsageError
+from pyro_objects.library.results import plural
 from pyro_objects.naming import UNREACHABLE
 
 DEFAULT_ROOM = "lobby"
+NICK_HELP = "your name in the room: 1 to 32 ASCII letters, digits, - _ or ."
+ROOM_HELP = "the room (default: lobby), named as a nick is"
 ECHO_WAIT = 2.0     # seconds a piped chat waits at its end for its own messages to come back
 # Bidirectional-text controls: they would make a message display as something else.
 BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
@@ -65,7 +68,9 @@ def format_event(event: dict) -> str:
         return (f"-- you are {nick} in {event['room']}, with "
                 f"{', '.join(others) or 'nobody else'}; /help lists the commands")
     if kind == "gap":
-        return f"-- {event['missed']} earlier message(s) are no longer held"
+        missed = event["missed"]
+        return (f"-- {plural(missed, 'earlier message')} {'is' if missed == 1 else 'are'} "
+                f"no longer held")
     return {"joined": f"-- {nick} joined", "left": f"-- {nick} left",
             "dropped": f"-- {nick} was dropped (not responding)"}.get(kind, f"-- {kind}")
 
@@ -272,8 +277,9 @@ class ChatCommands:
 
     @command("chat in ROOM (lobby) as NICK: lines typed are sent, messages appear as they "
              "come; /help lists the chat commands",
-             arg("nick", metavar="NICK", type=checked(rules.check_nick)),
-             arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room)))
+             arg("nick", metavar="NICK", type=checked(rules.check_nick), help=NICK_HELP),
+             arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room),
+                 help=ROOM_HELP))
     def do_chat(self, args: argparse.Namespace) -> None:
         self.resolve(names.CHAT)  # no name server or no chat server: a set-up error, with a hint
         screen = Screen(self.stdout, chat_prompt(args.nick, args.room))
@@ -289,9 +295,11 @@ class ChatCommands:
             screen.close()
 
     @command("post TEXT to ROOM (lobby) as NICK, once, without joining; prints its number",
-             arg("nick", metavar="NICK", type=checked(rules.check_nick)),
-             arg("text", metavar="TEXT", nargs="+"),
-             arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room)),
+             arg("nick", metavar="NICK", type=checked(rules.check_nick),
+                 help="the nick to post as (one nobody in the room holds)"),
+             arg("text", metavar="TEXT", nargs="+", help="the message, 1 to 1000 characters"),
+             arg("--room", metavar="ROOM", default=DEFAULT_ROOM, type=checked(rules.check_room),
+                 help=ROOM_HELP),
              arg("--id", metavar="ID", type=checked(lambda i: rules.check_id(i, "ID")),
                  help="a message id of your choosing: a retry with the same ID never posts twice"))
     def do_say(self, args: argparse.Namespace) -> None:
@@ -301,15 +309,14 @@ class ChatCommands:
             raise UsageError(str(exc)) from None
         message_id = args.id or uuid.uuid4().hex
         try:
-            posted = self.call(names.CHAT, "post_once", args.room, args.nick, text, message_id)
+            posted = self.client.post(args.room, args.nick, text, message_id)
         except Unreachable as exc:
             if exc.__cause__ is None or never_sent(exc.__cause__):
                 raise  # it certainly was not posted: the error says why
             raise Unreachable(f"{exc}: the message may or may not have been posted",
                               f"send it again with --id {message_id}: with the same id it is "
                               f"posted at most once") from exc.__cause__
-        shown = "already posted" if posted["duplicate"] else "posted"
-        print(f"{shown} as #{posted['seq']}", file=self.stdout, flush=True)
+        self.show("say", posted)
 
 
 def chat_prompt(nick: str, room: str) -> str:

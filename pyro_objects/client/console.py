@@ -32,8 +32,15 @@ from pyro_objects.errors import (
     hint_with,
 )
 from pyro_objects.library import Client, as_json, text_of
-from pyro_objects.library.client import KINDS, UNREACHABLE_HINT
-from pyro_objects.library.commands import COMMANDS, Command, evaluate_line, split_words, unknown
+from pyro_objects.library.client import KINDS
+from pyro_objects.library.commands import (
+    COMMANDS,
+    Command,
+    evaluate_line,
+    first_word,
+    split_words,
+    unknown,
+)
 
 HISTORY = Path(os.environ.get("PYRO_CLIENT_HISTORY", Path.home() / ".pyro_client_history"))
 HISTORY_LENGTH = 1000
@@ -59,10 +66,14 @@ def name_rows(entries) -> list[str]:
 
 
 def ping_lines(ping) -> list[str]:
-    if not ping.alive:
-        raise Unreachable(f"{ping.name} does not answer at {ping.uri}", UNREACHABLE_HINT,
-                          NAMES_TOPIC)
     return [f"{ping.name} is up: {ping.ms:.1f} ms ({ping.uri})"]
+
+
+def check_ping(ping) -> None:
+    """A ping that got no answer is a failed command (exit 1), in text and in JSON."""
+    if not ping.alive:
+        raise Unreachable(f"{ping.name} does not answer at {ping.uri}",
+                          "its server has stopped or hangs; start it again and retry")
 
 
 def round_lines(round_) -> list[str]:
@@ -75,12 +86,19 @@ FORMATS: dict[str, Callable[[object], list[str]]] = {
     "lookup": lambda e: name_rows([e]),
     "ping": ping_lines,
     "chain": round_lines,
+    "say": lambda p: [f"{'already posted' if p.duplicate else 'posted'} as #{p.seq}"],
 }
+
+
+# Results that mean the command failed, though the call itself did not.
+FAILURES: dict[str, Callable[[object], None]] = {"ping": check_ping}
 
 
 def _library_command(entry: Command):
     def do(self, line: str) -> None:
-        self.show(entry.name, entry.run(self.client, entry.parser.parse(line)))
+        result = entry.run(self.client, entry.parser.parse(line))
+        FAILURES.get(entry.name, lambda _: None)(result)
+        self.show(entry.name, result)
 
     do.__name__, do.__doc__, do.parser = f"do_{entry.name}", entry.summary, entry.parser
     return do
@@ -111,9 +129,9 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
     def say(self, value: object) -> None:
         print(text_of(value), file=self.stdout, flush=True)
 
-    def show(self, name: str, result: object, in_json: bool | None = None) -> None:
+    def show(self, name: str, result: object) -> None:
         """A command's result: its lines, or one JSON document with --json."""
-        if self.json if in_json is None else in_json:
+        if self.json:
             print(json.dumps({"command": name, "result": as_json(result)}),
                   file=self.stdout, flush=True)
             return
@@ -175,19 +193,29 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
             return False
 
     def _take_json_flag(self, line: str) -> str:
-        """The line without a `--json` typed before any `--` (the output option every
-        command takes), unless the command's own parser takes --json (pi)."""
-        name, _, rest = line.strip().partition(" ")
-        parser = self._parser(name)
-        if JSON_FLAG not in rest or (parser and JSON_FLAG in parser.options()):
+        """The line without a `--json` typed before any `--` (the output option every command
+        takes); self.json says whether it was there."""
+        name, rest = first_word(line)
+        self.json = JSON_FLAG in rest.split()  # so that even a line that cannot be split
+        if not self.json:                      # reports its error as JSON
             return line
         words = split_words(rest)
         end = words.index("--") if "--" in words else len(words)
-        if JSON_FLAG not in words[:end]:
+        self.json = JSON_FLAG in words[:end]
+        if not self.json:
             return line
-        self.json = True
         words.remove(JSON_FLAG)
         return shlex.join([name, *words])
+
+    def parseline(self, line: str) -> tuple[str | None, str | None, str]:
+        """(command, arguments, line): the command is the first word, as the library's command
+        language reads it (so `pi*2` is an expression, as in the console's calculator)."""
+        word, rest = first_word(line)
+        if not word:
+            return None, None, line
+        if word == "?":
+            return "help", rest, line.strip()
+        return word, rest, line.strip()
 
     def emptyline(self) -> bool:
         return False
@@ -254,8 +282,7 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
             choices = list(KINDS)
         elif text.startswith("-"):
             parser = self._parser(name)
-            choices = [*(parser.options() if parser else []),
-                       *([] if name in ("pi", "help") else [JSON_FLAG])]
+            choices = [*(parser.options() if parser else []), JSON_FLAG]
         elif name in ("lookup", "ping", "list"):
             choices = self._registered(text)
         elif name == "help":
@@ -278,6 +305,11 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
     def do_help(self, line: str) -> None:
         """the commands, or how to use one: its synopsis and each argument (help COMMAND)"""
         name = line.strip()
+        if self.json:
+            parser = self._parser(name) if name else None
+            self.show("help", {"command": name, "usage": parser.usage_line(),
+                               "help": parser.format_help()} if parser else self.commands())
+            return
         if not name:
             width = max(map(len, self.commands()))
             for command_name, summary in self.commands().items():

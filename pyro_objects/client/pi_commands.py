@@ -12,8 +12,6 @@ from pyro_objects.errors import UsageError
 from pyro_objects.library.commands import whole_number
 from pyro_objects.library.results import plural
 
-STDOUT = "-"  # `--json` without a file: the run, as JSON, on stdout
-
 
 def report(run: PiRun) -> list[str]:
     """The lines the client prints for a run."""
@@ -41,21 +39,22 @@ class PiCommands:
              arg("--workers", metavar="K", type=whole_number, help="use at most K workers"),
              arg("--slice", metavar="S", type=whole_number,
                  help="terms per slice (default: adapted to each worker's speed)"),
-             arg("--json", metavar="FILE", nargs="?", const=STDOUT,
-                 help="the run as JSON: on stdout, or also written to FILE"))
+             arg("--json-file", metavar="FILE", type=Path,
+                 help="also write the run to FILE, as JSON (the keys of --json's result)"))
     def do_pi(self, args: argparse.Namespace) -> None:
-        path = None if args.json in (None, STDOUT) else Path(args.json)
+        path = args.json_file
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"cannot write {path}: no directory {path.parent}")
         with ProgressBar() as bar:
             run = self.client.pi(args.terms, workers=args.workers, slice_terms=args.slice,
                                  progress=bar)
-        if args.json == STDOUT:
-            self.show("pi", run, in_json=True)
+        if path is not None:
+            path.write_text(run.to_json() + "\n")
+        if self.json:
+            self.show("pi", run)
             return
         for line in report(run):
             print(line, file=self.stdout)
         if path is not None:
-            path.write_text(run.to_json() + "\n")
             print(f"wrote {path}", file=self.stdout)
         self.stdout.flush()

@@ -12,6 +12,6 @@ import it.
 """
 
 from pyro_objects.library.client import Client
-from pyro_objects.library.results import Hop, NameEntry, Ping, Round, as_json, text_of
+from pyro_objects.library.results import Hop, NameEntry, Ping, Posted, Round, as_json, text_of
 
-__all__ = ["Client", "Hop", "NameEntry", "Ping", "Round", "as_json", "text_of"]
+__all__ = ["Client", "Hop", "NameEntry", "Ping", "Posted", "Round", "as_json", "text_of"]

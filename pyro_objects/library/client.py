@@ -23,7 +23,7 @@ from pyro_objects.errors import (
     Unreachable,
     UsageError,
 )
-from pyro_objects.library.results import Hop, NameEntry, Ping, Round
+from pyro_objects.library.results import Hop, NameEntry, Ping, Posted, Round
 from pyro_objects.naming import answers, locate_ns, pyroname
 from pyro_objects.proxy import Proxy
 
@@ -185,6 +185,19 @@ class Client:
             alive = answers(found.uri, timeout or self.timeout or 2.0)
             ms = round((time.perf_counter() - began) * 1e3, 3)
         return Ping(name, found.uri, alive, ms if alive else None)
+
+    # --- chat -----------------------------------------------------------------------------
+
+    def post(self, room: str, nick: str, text: str, message_id: str) -> Posted:
+        """Post `text` to `room` as `nick` without joining, at most once for `message_id`
+        (chat rooms' subscribers: pyro_objects.chat.subscriber)."""
+        with self.observed("say"):
+            posted = self.call(names.CHAT, "post_once", room, nick, text, message_id)
+        try:
+            return Posted(room, int(posted["seq"]), bool(posted["duplicate"]))
+        except (TypeError, KeyError, ValueError):
+            raise Refused(f"the chat server answered post_once with {str(posted)[:100]}",
+                          "is example.chat this project's chat server?") from None
 
     # --- the ring -------------------------------------------------------------------------
 

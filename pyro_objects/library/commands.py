@@ -62,11 +62,25 @@ def split_words(line: str) -> list[str]:
         return shlex.split(line)
     except ValueError as exc:
         if "quotation" in str(exc):  # shlex says only "No closing quotation"
-            quote = next(char for char in line if char in "'\"")
-            raise UsageError(f"a quote ({quote}) is not closed",
+            raise UsageError(f"a quote ({open_quote(line)}) is not closed",
                              "close it, or put a backslash before a quote meant as text; "
                              "double quotes keep an apostrophe: \"don't\"") from None
         raise UsageError(f"cannot split the arguments: {exc}") from None
+
+
+def open_quote(line: str) -> str:
+    """The quote character left open in `line` (as a POSIX shell reads quotes)."""
+    quote, escaped = "", False
+    for char in line:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote and char == quote:
+            quote = ""
+        elif not quote and char in "'\"":
+            quote = char
+    return quote or "'"
 
 
 def arg(*flags: str, **options: object) -> tuple[tuple[str, ...], dict]:
@@ -75,8 +89,9 @@ def arg(*flags: str, **options: object) -> tuple[tuple[str, ...], dict]:
 
 
 def number(text: str) -> int | float:
-    """An int if `text` is one, else a float (argparse type)."""
-    for kind in (int, float):
+    """An int if `text` is one, else a float (argparse type); ASCII digits only (int() reads
+    ٣ as 3)."""
+    for kind in (int, float) if text.isascii() else ():
         try:
             return kind(text)
         except ValueError:
@@ -88,6 +103,8 @@ def whole_number(text: str) -> int:
     """An integer written as 2000000000, 2_000_000_000, 2e9 or 2*10**9 (argparse type);
     refused unless the value is exactly an integer."""
     bad = argparse.ArgumentTypeError(f"must be a whole number (got {text!r})")
+    if not text.isascii():  # Decimal() reads ٢ as 2
+        raise bad
     try:  # a decimal literal is exact however it is written
         value = decimal.Decimal(text.replace("_", ""))
         if not value.is_finite() or value.adjusted() > MAX_DIGITS:

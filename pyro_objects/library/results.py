@@ -52,6 +52,16 @@ class Round:
     ms: float
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A chat message posted: its number in the room; `duplicate` if its id had been posted
+    before (then nothing was posted, and `seq` is the first post's number)."""
+
+    room: str
+    seq: int
+    duplicate: bool
+
+
 def as_json(value: object) -> object:
     """`value` as JSON-ready data: dataclasses become dicts (also nested), the rest as is;
     a PiRun gives the keys of `pi --json`."""

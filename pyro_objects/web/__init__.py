@@ -101,7 +101,7 @@ class Services:
     registry: Registry
     jobs: Jobs
     streams: Pool               # the live progress streams
-    client: Client = field(default_factory=lambda: console_client(observe_call))
+    client: Client              # the console's calls into the system
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def begin_stop(self) -> None:
@@ -150,11 +150,12 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_db(app.config["DATABASE"])
     app.teardown_appcontext(db.close_db)
-    jobs = Jobs(app.config["DATABASE"], app.config["PI_MAX_QUEUED"],
+    client = console_client(observe_call)
+    jobs = Jobs(app.config["DATABASE"], client, app.config["PI_MAX_QUEUED"],
                 app.config["PI_MAX_QUEUED_PER_USER"])
     streams = Pool("live streams", app.config["MAX_STREAMS"], app.config["STREAMS_PER_OWNER"],
                    "close some console tabs; the π page falls back to polling /api/pi/live")
-    app.extensions["console"] = Services(Registry(), jobs, streams)
+    app.extensions["console"] = Services(Registry(), jobs, streams, client)
     jobs.start()
 
     from pyro_objects.web import api, chat, errors, metrics, pages, processes

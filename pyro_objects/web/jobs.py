@@ -13,8 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from compute.coordinator import Status, run_pi
+from compute.coordinator import Status
 from pyro_objects.errors import Cancelled, Error
+from pyro_objects.library import Client
 from pyro_objects.web import db
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,10 @@ def progress_view(run_id: int, status: Status) -> dict:
 class Jobs:
     """The π run queue: submit, cancel, and the live state of the run going on."""
 
-    def __init__(self, database: str | Path, max_queued: int = MAX_QUEUED,
+    def __init__(self, database: str | Path, client: Client, max_queued: int = MAX_QUEUED,
                  max_per_user: int = MAX_QUEUED_PER_USER) -> None:
         self.database, self.max_queued, self.max_per_user = database, max_queued, max_per_user
+        self.client = client
         self._changed = threading.Condition()
         self._version = 0
         self._live: dict = {"current": None, "queued": [], "finished": None}
@@ -168,8 +170,9 @@ class Jobs:
         self._publish(current={"id": run_id, "done": 0, "terms": row["terms"], "seconds": 0.0,
                                "rate": 0.0, "eta": None, "workers": []})
         try:
-            run = run_pi(row["terms"], workers=row["workers"], slice_terms=row["slice_terms"],
-                         cancel=self._cancel, watch=self._watcher(run_id))
+            run = self.client.pi(row["terms"], workers=row["workers"],
+                                 slice_terms=row["slice_terms"], cancel=self._cancel,
+                                 watch=self._watcher(run_id))
         except Cancelled as exc:
             if self._stopping.is_set():
                 return "interrupted", {"error": f"{STOPPED} ({exc})"}

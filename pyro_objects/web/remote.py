@@ -30,7 +30,9 @@ POINTERS = {NAMES_TOPIC: "the Overview page shows what is registered and what an
 # The language's commands that are not the calculator's, and the page that does their work.
 ELSEWHERE = {"list": "the Overview page lists the names", "lookup": "the Overview page",
              "ping": "the Overview page shows whether each name answers",
-             "chain": "the Ring page sends a message round the ring"}
+             "chain": "the Ring page sends a message round the ring",
+             "pi": "the π page runs π over the workers", "chat": "the Chat page",
+             "say": "the Chat page posts to a room"}
 CALCULATOR_HINT = f"type an expression such as 5 + 3 * 2, or one of: {', '.join(CALCULATOR)}"
 
 

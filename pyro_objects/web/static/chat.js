@@ -44,7 +44,8 @@ function entry(event) {
     case "dropped":
       return notice(`${event.nick} was dropped (not responding)`);
     case "gap":
-      return notice(`${event.missed} earlier message(s) are no longer held`);
+      return notice(event.missed === 1 ? "1 earlier message is no longer held"
+        : `${event.missed} earlier messages are no longer held`);
     default:
       return null;
   }
