@@ -116,7 +116,9 @@ function numbered(hops) {
 }
 
 function routeLine(h) {
-  const ms = typeof h.ms === "number" ? `${h.ms.toFixed(1)} ms` : null;
+  // The closing node only sees the message come back: its 0 ms says nothing.
+  const timed = typeof h.ms === "number" && h.step !== "complete";
+  const ms = timed ? `${h.ms.toFixed(1)} ms` : null;
   return el("li", { class: `step-${h.step}`, "data-hop": h.number === null ? null : h.number },
             el("span", { class: "hop-text" }, h.text),
             ms ? el("span", { class: "hop-ms muted", title: HOP_MS_MEANING }, ` · ${ms}`) : null);
