@@ -59,3 +59,13 @@ def test_who_and_rooms_read_the_same_everywhere():
     assert commands.rooms_line([{"room": "lobby", "people": 2}, {"room": "den", "people": 1}]) \
         == "rooms: lobby (2), den (1)"
     assert commands.rooms_line([]) == "rooms: none with people in them"
+
+
+@pytest.mark.parametrize("missed, line", [
+    (1, "-- 1 earlier message is no longer held"),
+    (37, "-- 37 earlier messages are no longer held"),
+])
+def test_the_gap_line_is_singular_or_plural(missed, line):
+    from pyro_objects.client.chat_commands import format_event
+
+    assert format_event({"kind": "gap", "missed": missed}) == line

@@ -17,7 +17,13 @@ from pyro_objects.processes import pid_alive, python, wait_until
 from pyro_objects.system.local import HOST
 from pyro_objects.system.supervisor import Supervisor
 from tests.supervised import running_up
-from tests.web.support import browser, playwright, watched_page  # noqa: F401 - fixtures
+from tests.web.support import (  # noqa: F401 - fixtures
+    PHONE,
+    browser,
+    layout_problems,
+    playwright,
+    watched_page,
+)
 
 
 def chat_uri(up) -> str | None:
@@ -70,6 +76,10 @@ def test_the_overview_shows_each_process_and_its_restarts(up, browser):  # noqa:
             "rows => rows.map(r => r.dataset.name)"))
         assert shown == {p["name"] for p in up.status()["processes"]}
         assert tab.errors == []
+    with watched_page(browser, url, viewport=PHONE) as phone:  # the card fits a phone too
+        phone.page.goto(url)
+        phone.page.locator('#processes tr[data-name="chat"]').wait_for(timeout=10_000)
+        assert layout_problems(phone.page) == []
 
 
 @pytest.mark.timeout(120)
