@@ -297,6 +297,15 @@ def test_a_node_with_only_process_is_a_ring_node_not_a_dead_one(own_system):
     assert [(h.step, h.node) for h in trip.hops] == [
         ("passed", 1), ("passed", 2), ("passed", 3), ("complete", 1)]
     assert trip.hops[0].ms > 0 and [h.ms for h in trip.hops[1:]] == [None, None, None]
+    from_2 = chain(own_system, start=2)  # the library falls back on process() as nodes do
+    assert from_2.route == ["passed on from 2", "passed on from 3", "passed on from 1",
+                            "complete at 2"]
+    assert [h.ms for h in from_2.hops] == [None] * 4
+
+
+def test_a_route_given_as_lines_that_are_no_hops_is_refused():
+    with pytest.raises(Refused, match=r"malformed route: route\[1\] must be a route line"):
+        hops_of(["passed on from 1", "went for a walk", "complete at 1"], lines=True)
 
 
 HUGE = "[{'step': 'passed', 'node': 'x' * 2**20, 'ms': 1.0}] * 29 + [" \

@@ -200,9 +200,12 @@ class Client:
             raise UsageError(f"start must be from 1 to {names.MAX_RING_NODE:.4g} (got {got})")
         with self.observed("chain"):
             began = time.perf_counter()
-            traced = self.call(ring.node_name(start), "trace", [message])
+            try:
+                traced, lines = self.call(ring.node_name(start), "trace", [message]), False
+            except AttributeError:  # Pyro4's: a node with only process() (its chain example)
+                traced, lines = self.call(ring.node_name(start), "process", [message]), True
             ms = round((time.perf_counter() - began) * 1e3, 3)
-        hops = hops_of(traced)
+        hops = hops_of(traced, lines)
         return Round(start, message, [hop.text for hop in hops], hops, ms)
 
 
@@ -212,10 +215,12 @@ def entry(name: str, uri: object, metadata: object) -> NameEntry:
     return NameEntry(name, str(uri), tags, names.kind_of(name, tags), names.is_invalid(name))
 
 
-def hops_of(route: object) -> list[Hop]:
-    """The Hops of a route a ring node returned; Refused if it is not one (a node that lies)."""
+def hops_of(route: object, lines: bool = False) -> list[Hop]:
+    """The Hops of a route a ring node returned (by process(), as `lines`); Refused if it is
+    not one (a node that lies)."""
     try:
-        checked = ring.check_route(route, ring.MAX_ROUTE_HOPS)
+        checked = ring.check_route(ring.parse_route(route) if lines else route,
+                                   ring.MAX_ROUTE_HOPS)
     except (TypeError, ValueError) as exc:
         raise Refused(f"a ring node returned a malformed route: {exc}",
                       "a node of the ring is not this project's; restart it",
