@@ -38,6 +38,7 @@ class ChainNode:
         self.name = ring.node_name(ident)
         self.successor = successor or ring.node_name(ring.successor(ident, size))
         self.heal, self.hop_timeout, self.max_hops = heal, hop_timeout, max_hops
+        self.route_limit = ring.route_limit(max_hops)  # the most hops a successor may return
         # One proxy per worker thread: a Pyro4 proxy serialises its calls, and messages
         # going round concurrently would otherwise wait on each other around the ring.
         self._local = threading.local()
@@ -49,8 +50,11 @@ class ChainNode:
 
     def trace(self, message):
         """Like process(), the route as hops: [{"step", "node", "ms"}, ...], each with the
-        milliseconds from the message reaching that node to its answer leaving it (for a
-        skipped node, the time spent trying it). Nodes forward by trace()."""
+        milliseconds from the message reaching that node to its answer leaving it, so a
+        passed hop's ms includes every node after it. A skipped node's ms is the time spent
+        trying it, None if it was not tried (known dead, or not registered); None too for
+        the hops of a node that has only process(). Nodes forward by trace(), and by
+        process() to a node without it."""
         began = time.perf_counter()
         message = ring.check_message(message, self.max_hops)
         if self.name in message:
@@ -66,7 +70,7 @@ class ChainNode:
         # route-around fits in the same budget again (see budget()).
         wait = self.hop_timeout * max(1, self.size - ring.hops(message) + 1)
         deadline = time.monotonic() + 2 * wait
-        failure, tried = None, 0.0  # tried: ms spent on the successor before it failed
+        failure, tried = None, None  # tried: ms spent on the successor before it failed
         skipped: list[dict] = []
         if self.successor not in self._dead:
             began = time.perf_counter()
@@ -76,7 +80,8 @@ class ChainNode:
                 if not self.heal:
                     raise self._unreachable(self.successor, exc, wait) from None
                 failure = exc
-                tried = (time.perf_counter() - began) * 1e3
+                if not isinstance(exc, Pyro4.errors.NamingError):  # else never contacted
+                    tried = (time.perf_counter() - began) * 1e3
         registered = self._registered_nodes()
         if failure is not None:
             self._judge(self.successor, registered.get(self.successor), failure, wait)
@@ -86,7 +91,7 @@ class ChainNode:
             uri = registered.get(candidate)
             if uri is None or self._known_dead(candidate, uri):
                 skipped.append(self._skip(candidate,
-                                          tried if candidate == self.successor else 0.0))
+                                          tried if candidate == self.successor else None))
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -111,12 +116,20 @@ class ChainNode:
         if proxy._pyroTimeout != timeout:  # setting it costs system calls on every message
             proxy._pyroTimeout = timeout
         try:
-            # Pyro4 checks here that the object exposes trace(); a live object that does not
-            # is no ring node, and is taken for dead.
+            # Pyro4 checks here what the object exposes: trace(), else process() (Pyro4's own
+            # chain example, or a node from before trace()); a live object with neither is
+            # no ring node, and one whose reply is no route is broken: both taken for dead.
             trace = getattr(proxy, "trace", None)
-            if trace is None:
+            process = None if trace is not None else getattr(proxy, "process", None)
+            if trace is None and process is None:
                 raise Pyro4.errors.CommunicationError(f"{name} is not a ring node")
-            return trace(message)
+            reply = trace(message) if trace is not None else process(message)
+            try:
+                route = reply if trace is not None else ring.parse_route(reply)
+                return ring.check_route(route, self.route_limit)
+            except (TypeError, ValueError) as exc:
+                raise Pyro4.errors.CommunicationError(
+                    f"{name} returned a malformed route: {exc}") from None
         except UNREACHABLE:
             proxy._pyroRelease()
             del proxies[name]  # a restarted node is looked up afresh next time
@@ -130,7 +143,8 @@ class ChainNode:
             raise ConnectionError(
                 f"ring node {name} answers but did not return the message from node "
                 f"{self.ident} within {waited:g} s: a node after it is slow or hung") from None
-        log.warning("node %s: %s is unreachable (%s); routing around it", self.ident, name, exc)
+        log.warning("node %s: %s is unreachable or broken (%s); routing around it", self.ident,
+                    name, exc)
         if uri is not None:  # unregistered names are skipped anyway
             self._dead[name] = (uri, time.monotonic())
 
@@ -164,7 +178,7 @@ class ChainNode:
         return [ring.node_name(i) for i in ring.ring_order(start - 1, self.size)]
 
     @staticmethod
-    def _skip(name: str, ms: float) -> dict:
+    def _skip(name: str, ms: float | None) -> dict:
         return ring.hop("skipped", names.ring_node_id(name) or name, ms)
 
     def _unreachable(self, name: str, reason: object, waited: float) -> ConnectionError:

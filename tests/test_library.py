@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import io
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -107,6 +108,29 @@ def test_errors_are_the_projects_with_hints(client):
     with pytest.raises(UsageError, match=r"^the message must be at most 1000 characters "
                                          r"\(got 1200\)$"):
         client.chain("x" * 1200)
+
+
+@pytest.mark.parametrize(("start", "got"), [
+    (0, "0"), (-3, "-3"), (10**6 + 1, "1e+06"), (2 * 10**9, "2e+09"),
+    pytest.param(10**400, "int", id="10**400"),
+    ("2", "'2'"), (True, "True"), (1.0, "1.0"),
+])
+def test_chain_refuses_a_start_that_is_no_ring_node_id(client, start, got):
+    with pytest.raises(UsageError, match=rf"^start must be from 1 to 1e\+06 \(got "
+                                         rf"{re.escape(got)}\)$"):
+        client.chain("hi", start)
+
+
+def test_the_prompt_refuses_a_bad_start_as_the_console_does(system, console):
+    token = console.get("/api/session").get_json()["csrf_token"]
+    answer = console.post("/api/ring/send", json={"message": "hi", "start": "2e9"},
+                          headers={"X-CSRF-Token": token})
+    prompt = run_client(system, "chain", "hi", "--start", "2e9")
+    assert answer.status_code == 400 and prompt.returncode != 0
+    error = answer.get_json()["error"]
+    assert error == "start must be from 1 to 1e+06 (got 2e+09)"
+    assert prompt.stderr.splitlines()[0] == f"error: {error}; usage: chain [--start K] " \
+                                            f"[MESSAGE ...]"
 
 
 def test_each_thread_has_its_own_proxies_with_the_callers_timeout(client):

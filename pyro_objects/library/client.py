@@ -206,11 +206,19 @@ class Client:
         if len(message) > ring.MAX_ITEM_CHARS:
             raise UsageError(f"the message must be at most {ring.MAX_ITEM_CHARS} characters "
                              f"(got {len(message)})")
+        if isinstance(start, bool) or not isinstance(start, int) \
+                or not 1 <= start <= names.MAX_RING_NODE:
+            got = f"{start:.4g}" if type(start) is int and abs(start) < 10**40 else \
+                ring.shown(start)  # as the console's API writes it: 2e+09
+            raise UsageError(f"start must be from 1 to {names.MAX_RING_NODE:.4g} (got {got})")
         with self.observed("chain"):
             began = time.perf_counter()
-            traced = self.call(ring.node_name(start), "trace", [message])
+            try:
+                traced, lines = self.call(ring.node_name(start), "trace", [message]), False
+            except AttributeError:  # Pyro4's: a node with only process() (its chain example)
+                traced, lines = self.call(ring.node_name(start), "process", [message]), True
             ms = round((time.perf_counter() - began) * 1e3, 3)
-        hops = [hop_of(item) for item in (traced if isinstance(traced, list) else [traced])]
+        hops = hops_of(traced, lines)
         return Round(start, message, [hop.text for hop in hops], hops, ms)
 
 
@@ -220,11 +228,14 @@ def entry(name: str, uri: object, metadata: object) -> NameEntry:
     return NameEntry(name, str(uri), tags, names.kind_of(name, tags), names.is_invalid(name))
 
 
-def hop_of(item: object) -> Hop:
-    """A Hop from what a ring node returned; Refused if it is not one (a node that lies)."""
+def hops_of(route: object, lines: bool = False) -> list[Hop]:
+    """The Hops of a route a ring node returned (by process(), as `lines`); Refused if it is
+    not one (a node that lies)."""
     try:
-        return Hop(item["step"], item["node"], item["ms"], ring.hop_text(item))
-    except (TypeError, KeyError, AttributeError):
-        raise Refused(f"a ring node returned a malformed route ({str(item)[:100]})",
+        checked = ring.check_route(ring.parse_route(route) if lines else route,
+                                   ring.MAX_ROUTE_HOPS)
+    except (TypeError, ValueError) as exc:
+        raise Refused(f"a ring node returned a malformed route: {exc}",
                       "a node of the ring is not this project's; restart it",
                       RING_TOPIC) from None
+    return [Hop(hop["step"], hop["node"], hop["ms"], ring.hop_text(hop)) for hop in checked]
