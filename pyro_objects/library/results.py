@@ -32,7 +32,9 @@ class Ping:
 @dataclass(frozen=True)
 class Hop:
     """One step of a message round the ring: `step` is passed, skipped or complete; `ms` the
-    time from the message reaching `node` to its answer leaving it (trying it, if skipped)."""
+    time from the message reaching `node` to its answer leaving it, which holds the time of
+    every node after it (for a skipped node: the time spent trying it; None if it was not
+    tried, or if the node has only the tutorial's process())."""
 
     step: str
     node: int | str
