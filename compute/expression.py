@@ -175,6 +175,18 @@ def evaluate(expression: object) -> Number:
     return _Evaluator().visit(tree.body)
 
 
+def parses(expression: str) -> bool:
+    """Whether `expression` is a syntactically valid expression within the length limit (its
+    names and operators are not checked)."""
+    if len(expression) > MAX_LENGTH:
+        return False
+    try:
+        _parse(expression.strip())
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    return True
+
+
 def _parse(text: str) -> ast.Expression:
     with _PARSE_LOCK:
         collecting = gc.isenabled()

@@ -1,5 +1,6 @@
 """pyro_client.py: one-shot, piped and interactive use; errors as one line with a hint."""
 
+import contextlib
 import json
 import os
 import re
@@ -191,6 +192,21 @@ JSON_EXAMPLES = {
     "ping": ("ping server", None), "chain": ("chain hi", None), "pi": ("pi 1000", None),
     "say": ("say jsonbot hello --id json-1", None), "help": ("help", None),
 }
+@contextlib.contextmanager
+def dead_name(system, name: str):
+    """`name` registered, while the block runs, to a port nothing listens on; yields it."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with system.ns() as ns:
+        ns.register(name, f"PYRO:dead@127.0.0.1:{port}")
+    try:
+        yield port
+    finally:
+        with system.ns() as ns:
+            ns.remove(name)
+
+
 NOT_ONE_SHOT = {"chat", "quit", "exit"}  # interactive, or no result to print
 
 
@@ -231,16 +247,8 @@ def test_json_gives_one_document_on_stdout(system, name):
     ("ping test.dead --json", 1, "test.dead does not answer at PYRO:dead@127.0.0.1:"),
 ])
 def test_json_errors_are_a_document_too(system, line, code, error):
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    with system.ns() as ns:
-        ns.register("test.dead", f"PYRO:dead@127.0.0.1:{port}")
-    try:
+    with dead_name(system, "test.dead"):
         result = run_client(system, stdin=line + "\n")
-    finally:
-        with system.ns() as ns:
-            ns.remove("test.dead")
     assert result.returncode == code
     document = json.loads(result.stdout)
     assert document["error"].startswith(error) and document["exit_code"] == code
@@ -304,16 +312,8 @@ def test_lookup_and_ping(system):
 
 @pytest.mark.timeout(60)
 def test_ping_says_when_the_object_does_not_answer(system):
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    with system.ns() as ns:
-        ns.register("test.dead", f"PYRO:dead@127.0.0.1:{port}")
-    try:
+    with dead_name(system, "test.dead") as port:
         result = run_client(system, "ping", "test.dead")
-    finally:
-        with system.ns() as ns:
-            ns.remove("test.dead")
     assert result.returncode == 1
     assert result.stderr.splitlines()[0] == (
         f"error: test.dead does not answer at PYRO:dead@127.0.0.1:{port}")

@@ -165,7 +165,7 @@ SAME_LINES = [
     "add 2 3", "calc 5 + 3 * (2 - 1)", "5 + 3 * (2 - 1)", "greet Ana", "pislice 0 4",
     "gret Ana", "div 1 0", "add x 1", "add 1", "'unterminated", "greet 'unterminated",
     "calc 9**9**9", "sqrt(2)", "x + 1", "pi*2", "2 * pi", "add ٣ ٤", "pislice 0 ٤",
-    "greet \"don't\" 'x",
+    "greet \"don't\" 'x", "pi * 2", "pi", "sqrt(2) * pi",
 ]
 
 

@@ -144,7 +144,7 @@ def test_cutting_a_host_off_mid_run_and_restoring_it(lan, tmp_path):
     c, e = lan.hosts["C"], lan.hosts["E"]
     cut_run, healed_run = tmp_path / "cut.json", tmp_path / "healed.json"
     terminal = Terminal(e.command([PYTHON, str(ROOT / "pyro_client.py"), "pi", PI_TERMS,
-                                   "--json", str(cut_run)]), host_env(lan, e))
+                                   "--json-file", str(cut_run)]), host_env(lan, e))
     try:
         terminal.read_until("\r[", timeout=60)  # the progress bar: both workers are busy
         c.link(up=False)

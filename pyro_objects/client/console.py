@@ -38,6 +38,7 @@ from pyro_objects.library.commands import (
     Command,
     evaluate_line,
     first_word,
+    is_expression,
     split_words,
     unknown,
 )
@@ -215,6 +216,8 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
             return None, None, line
         if word == "?":
             return "help", rest, line.strip()
+        if is_expression(line):  # `pi * 2`: the constant, not the command
+            return None, None, line.strip()
         return word, rest, line.strip()
 
     def emptyline(self) -> bool:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from compute.arithmetic import OPERATIONS
-from compute.expression import CONSTANTS, FUNCTIONS, evaluate
+from compute.expression import CONSTANTS, FUNCTIONS, evaluate, parses
 from pyro_objects.errors import UsageError
 from pyro_objects.library.client import KINDS, Client
 
@@ -249,6 +249,14 @@ def is_command_word(word: str) -> bool:
     return name is not None and name.group() not in CONSTANTS and name.group() not in FUNCTIONS
 
 
+def is_expression(line: str) -> bool:
+    """Whether a line that starts with a name the evaluator knows is an expression: `pi * 2`
+    and `pi` are (the constant), `pi 1000` is not (the command)."""
+    word = WORD.match(line.strip())
+    return (word is not None and word.group() in {*CONSTANTS, *FUNCTIONS}
+            and parses(" ".join(split_words(line))))
+
+
 def parse(line: str,
           commands: Mapping[str, Command] = COMMANDS) -> tuple[Command, argparse.Namespace]:
     """The command a line names and its parsed arguments; UsageError otherwise."""
@@ -265,7 +273,7 @@ def evaluate_line(client: Client, line: str, allowed: tuple[str, ...] = tuple(CO
     (the command's name, its result). A word that names no command and starts no expression
     is an unknown command, with the nearest of `known` (default: `allowed`)."""
     word, _ = first_word(line)
-    if word in allowed:
+    if word in allowed and not is_expression(line):
         command, args = parse(line)
         return command.name, command.run(client, args)
     if is_command_word(word):

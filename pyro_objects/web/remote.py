@@ -19,7 +19,7 @@ from pyro_objects.errors import (
 )
 from pyro_objects.library import Client, text_of
 from pyro_objects.library.client import Observer
-from pyro_objects.library.commands import CALCULATOR, COMMANDS, evaluate_line
+from pyro_objects.library.commands import CALCULATOR, COMMANDS, evaluate_line, is_expression
 
 CALL_TIMEOUT = 5.0        # seconds any call from the console waits
 RING_TIMEOUT = 15.0       # a message round the ring: a 3-node ring gives up within 12 s
@@ -77,7 +77,7 @@ def calculate(client: Client, text: str) -> Outcome:
     as the prompt would."""
     word = text.split(maxsplit=1)[0]
     try:
-        if word in ELSEWHERE:
+        if word in ELSEWHERE and not is_expression(text):
             raise UsageError(f"{word!r} is not a calculator command", ELSEWHERE[word])
         command, value = evaluate_line(client, text, allowed=CALCULATOR,
                                        otherwise=CALCULATOR_HINT)
