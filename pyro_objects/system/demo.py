@@ -25,6 +25,8 @@ PAGE_TIMEOUT = 10.0
 # (command, whether it should succeed): the failing ones show what users see on bad input.
 STEPS: list[tuple[str, bool]] = [
     ("list", True),
+    ("lookup server", True),
+    ("ping example.compute", True),
     ("greet Ana", True),
     ("add 2 3", True),
     ("sub 10 4.5", True),
@@ -34,6 +36,8 @@ STEPS: list[tuple[str, bool]] = [
     ("mod 17 5", True),
     ("calc 5 + 3 * (2 - 1)", True),
     ("calc sqrt(2) * pi", True),
+    ("2 ** 0.5 * (1 + 2)", True),
+    ("add 2 3 --json", True),
     ("pislice 0 1000000", True),
     ("chain hello", True),
     ("chain round again --start 2", True),
@@ -41,6 +45,8 @@ STEPS: list[tuple[str, bool]] = [
     ("div 1 0", False),
     ("calc 9**9**9", False),
     ("calc __import__('os')", False),
+    ("gret Ana", False),
+    ("list --kind nonsense", False),
     (f"say ana {CHAT_TEXT} --room {CHAT_ROOM}", True),
 ]
 
