@@ -127,9 +127,6 @@ class Console(ChatCommands, PiCommands, cmd.Cmd):
     def resolve(self, name: str) -> Pyro4.URI:
         return self.client.resolve(name)
 
-    def say(self, value: object) -> None:
-        print(text_of(value), file=self.stdout, flush=True)
-
     def show(self, name: str, result: object) -> None:
         """A command's result: its lines, or one JSON document with --json."""
         if self.json:

@@ -158,8 +158,8 @@ class Client:
         `kind` (metadata: one of KINDS)."""
         if prefix and kind:
             raise UsageError("give a prefix or a kind, not both")
-        if kind is not None and kind not in KINDS:
-            raise UsageError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
+        if kind is not None:
+            check_kind(kind)
         with self.observed("list"), locate_ns() as ns:
             if kind:
                 listed = ns.list(metadata_all={kind}, return_metadata=True)
@@ -220,6 +220,13 @@ class Client:
             ms = round((time.perf_counter() - began) * 1e3, 3)
         hops = hops_of(traced, lines)
         return Round(start, message, [hop.text for hop in hops], hops, ms)
+
+
+def check_kind(kind: str) -> str:
+    """`kind` if it is one of KINDS; UsageError naming them otherwise."""
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}; the kinds are: {', '.join(KINDS)}")
+    return kind
 
 
 def entry(name: str, uri: object, metadata: object) -> NameEntry:

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from compute.arithmetic import OPERATIONS
 from compute.expression import CONSTANTS, FUNCTIONS, evaluate, parses
 from pyro_objects.errors import UsageError
-from pyro_objects.library.client import KINDS, Client
+from pyro_objects.library.client import KINDS, Client, check_kind
 
 MAX_EXACT_FLOAT = 2**53  # a float above this may not be the integer the user meant
 MAX_DIGITS = 100  # of a whole number typed as a decimal literal
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a command name looks like
+EVALUATOR_NAMES = {*CONSTANTS, *FUNCTIONS}     # names an expression may start with
 
 
 class CommandParser(argparse.ArgumentParser):
@@ -123,10 +124,10 @@ def whole_number(text: str) -> int:
 
 def kind(text: str) -> str:
     """One of the metadata kinds (argparse type)."""
-    if text not in KINDS:
-        raise argparse.ArgumentTypeError(f"unknown kind {text!r}; the kinds are: "
-                                         f"{', '.join(KINDS)}")
-    return text
+    try:
+        return check_kind(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -246,14 +247,14 @@ def is_command_word(word: str) -> bool:
     """Whether `word` reads as a command name rather than the start of an expression (which
     starts with a number, a parenthesis, a sign, or a name the evaluator knows)."""
     name = WORD.match(word)
-    return name is not None and name.group() not in CONSTANTS and name.group() not in FUNCTIONS
+    return name is not None and name.group() not in EVALUATOR_NAMES
 
 
 def is_expression(line: str) -> bool:
     """Whether a line that starts with a name the evaluator knows is an expression: `pi * 2`
     and `pi` are (the constant), `pi 1000` is not (the command)."""
     word = WORD.match(line.strip())
-    return (word is not None and word.group() in {*CONSTANTS, *FUNCTIONS}
+    return (word is not None and word.group() in EVALUATOR_NAMES
             and parses(" ".join(split_words(line))))
 
 

@@ -19,7 +19,13 @@ from pyro_objects.errors import (
 )
 from pyro_objects.library import Client, text_of
 from pyro_objects.library.client import Observer
-from pyro_objects.library.commands import CALCULATOR, COMMANDS, evaluate_line, is_expression
+from pyro_objects.library.commands import (
+    CALCULATOR,
+    COMMANDS,
+    evaluate_line,
+    first_word,
+    is_expression,
+)
 
 CALL_TIMEOUT = 5.0        # seconds any call from the console waits
 RING_TIMEOUT = 15.0       # a message round the ring: a 3-node ring gives up within 12 s
@@ -44,14 +50,12 @@ def console_client(observer: Observer | None = None) -> Client:
 @dataclass(frozen=True)
 class Outcome:
     """What a command gave: `output` is the result as text, or the error's message; `status`
-    the HTTP status that goes with it; `value` the result itself."""
+    the HTTP status that goes with it."""
 
     ok: bool
     output: str
     hint: str = ""
     status: int = 200
-    command: str = ""
-    value: object = None
 
 
 def failure(exc: BaseException, usage: str = "") -> Outcome:
@@ -75,13 +79,12 @@ def failure(exc: BaseException, usage: str = "") -> Outcome:
 def calculate(client: Client, text: str) -> Outcome:
     """Run one calculator line: `add 2 3`, `greet Ana`, `calc 5 + 3`, or a bare expression,
     as the prompt would."""
-    word = text.split(maxsplit=1)[0]
+    word, _ = first_word(text)
     try:
         if word in ELSEWHERE and not is_expression(text):
             raise UsageError(f"{word!r} is not a calculator command", ELSEWHERE[word])
-        command, value = evaluate_line(client, text, allowed=CALCULATOR,
-                                       otherwise=CALCULATOR_HINT)
+        _, value = evaluate_line(client, text, allowed=CALCULATOR, otherwise=CALCULATOR_HINT)
     except Exception as exc:  # noqa: BLE001 - failure() re-raises what is not the call's
         usage = COMMANDS[word].parser.usage_line() if word in CALCULATOR else ""
         return failure(exc, usage)
-    return Outcome(True, text_of(value), command=command, value=value)
+    return Outcome(True, text_of(value))
